@@ -150,3 +150,21 @@ describe('stats', () => {
     expect(pearson([1, 2], [1, 2]).r).toBeNull();
   });
 });
+
+describe('analysis', async () => {
+  const { gainCorrelation, layerGroup } = await import('../../src/evolve/analysis');
+  it('correlates parent kinship with gain and |gain| over merged models', async () => {
+    const rec = await runEvolution(foundation, cfg({ strategy: 'kinship', maxGen: 4 }), world().deps);
+    const c = gainCorrelation(rec);
+    expect(c.points.length).toBe(rec.models.filter((m) => m.parents.length).length);
+    const direct = pearson(c.points.map((p) => p.kinship), c.points.map((p) => Math.abs(p.gain)));
+    expect(c.absGain.r).toBe(direct.r);
+    expect(c.gain.r! >= -1 && c.gain.r! <= 1).toBe(true);
+  });
+  it('groups Llama tensor names by layer', () => {
+    expect(layerGroup('model.layers.12.mlp.up_proj.weight')).toBe('layer 12');
+    expect(layerGroup('model.embed_tokens.weight')).toBe('embed');
+    expect(layerGroup('lm_head.weight')).toBe('final');
+    expect(layerGroup('model.norm.weight')).toBe('final');
+  });
+});
