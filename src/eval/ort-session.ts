@@ -1,0 +1,130 @@
+/**
+ * The only onnxruntime-web import in the project. `import * as ort from 'onnxruntime-web'` resolves to
+ * ORT's Node build under Node and to the browser bundle (wasm + webgpu EPs) under Vite, page or worker.
+ *
+ * One session per graph (per config); weights are graph inputs, so scoring another model is a new set
+ * of feeds, not a new session. ORT sessions must not run concurrently, so runs go through a promise
+ * chain (transformers.js does the same).
+ */
+import * as ort from 'onnxruntime-web';
+import { KinmergeError } from '../core/errors';
+
+export type Backend = 'wasm' | 'webgpu';
+
+/** ORT failed to create a session or to run it. */
+export class OrtError extends KinmergeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'OrtError';
+  }
+}
+
+export interface OrtOptions {
+  backend?: Backend;
+  /** webgpu only: the engine's device, shared so merged weights and ORT live on one GPU. */
+  device?: GPUDevice;
+  /** wasm threads; default: ORT's choice (needs cross-origin isolation in browsers). */
+  numThreads?: number;
+}
+
+/** A tensor as plain data; `int64` data is a BigInt64Array. */
+export interface Feed {
+  data: Float32Array | BigInt64Array;
+  dims: readonly number[];
+}
+
+/** Weights prepared for repeated runs (on the GPU for webgpu), released by dispose(). */
+export interface WeightFeeds {
+  readonly tensors: Record<string, unknown>;
+  dispose(): void;
+}
+
+export interface OrtSession {
+  readonly backend: Backend;
+  prepareWeights(weights: Record<string, Feed>): WeightFeeds;
+  /** One run: returns the named output as f32 with its dims. */
+  run(feeds: Record<string, Feed>, weights: WeightFeeds, output: string): Promise<{ data: Float32Array; dims: number[] }>;
+  dispose(): Promise<void>;
+}
+
+const GPU_STORAGE = 0x80, GPU_COPY_SRC = 0x4, GPU_COPY_DST = 0x8;
+let configured = false;
+
+function toTensor(f: Feed): ort.Tensor {
+  return f.data instanceof BigInt64Array
+    ? new ort.Tensor('int64', f.data, f.dims)
+    : new ort.Tensor('float32', f.data, f.dims);
+}
+
+export async function createOrtSession(graph: Uint8Array, opts: OrtOptions = {}): Promise<OrtSession> {
+  const backend = opts.backend ?? 'wasm';
+  if (!configured) {
+    // env settings only take effect before the first session; later sessions share them.
+    if (opts.numThreads !== undefined) ort.env.wasm.numThreads = opts.numThreads;
+    ort.env.logLevel = 'error';
+    configured = true;
+  }
+  if (backend === 'webgpu' && opts.device) ort.env.webgpu.device = opts.device;
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(graph, {
+      executionProviders: backend === 'webgpu' ? [opts.device ? { name: 'webgpu', device: opts.device } : 'webgpu'] : ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+  } catch (e) {
+    throw new OrtError('ort-create-failed', `onnxruntime-web could not create a ${backend} session: ${(e as Error).message ?? e}${backend === 'webgpu' ? ' (try the wasm backend)' : ''}`, { cause: e });
+  }
+  const device = backend === 'webgpu' ? await ort.env.webgpu.device : undefined;
+  let chain: Promise<unknown> = Promise.resolve();
+
+  return {
+    backend,
+    prepareWeights(weights) {
+      const tensors: Record<string, ort.Tensor> = {};
+      const buffers: GPUBuffer[] = [];
+      for (const [name, f] of Object.entries(weights)) {
+        if (!device || f.data instanceof BigInt64Array) {
+          tensors[name] = toTensor(f);
+          continue;
+        }
+        // Upload once per model: every batch of the score reuses the same GPU buffers.
+        const buf = device.createBuffer({ size: Math.max(16, Math.ceil(f.data.byteLength / 16) * 16), usage: GPU_STORAGE | GPU_COPY_SRC | GPU_COPY_DST });
+        device.queue.writeBuffer(buf, 0, f.data.buffer, f.data.byteOffset, f.data.byteLength);
+        buffers.push(buf);
+        tensors[name] = ort.Tensor.fromGpuBuffer(buf, { dataType: 'float32', dims: f.dims });
+      }
+      return {
+        tensors,
+        dispose() {
+          for (const t of Object.values(tensors)) if (t.location === 'gpu-buffer') t.dispose();
+          for (const b of buffers) b.destroy();
+        },
+      };
+    },
+    run(feeds, weights, output) {
+      const next = chain.then(async () => {
+        const all: Record<string, ort.Tensor> = { ...(weights.tensors as Record<string, ort.Tensor>) };
+        for (const [k, f] of Object.entries(feeds)) all[k] = toTensor(f);
+        let out: ort.InferenceSession.OnnxValueMapType;
+        try {
+          out = await session.run(all, [output]);
+        } catch (e) {
+          throw new OrtError('ort-run-failed', `onnxruntime-web (${backend}) failed to run the model: ${(e as Error).message ?? e}`, { cause: e });
+        }
+        const t = out[output];
+        const data = (t.location === 'cpu' ? t.data : await t.getData()) as Float32Array;
+        const dims = [...t.dims];
+        return { data: data.slice(), dims, release: () => t.dispose() };
+      });
+      chain = next.catch(() => undefined);
+      return next.then(({ data, dims, release }) => {
+        release();
+        return { data, dims };
+      });
+    },
+    async dispose() {
+      await chain;
+      await session.release();
+    },
+  };
+}
