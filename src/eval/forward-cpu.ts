@@ -61,7 +61,7 @@ function applyRope(x: Float64Array, T: number, nHeads: number, hd: number, theta
 export function forwardCpu(c: LlamaConfig, ws: Weights, ids: ArrayLike<number>): Float64Array {
   const T = ids.length, d = c.hiddenSize, hd = c.headDim, H = c.numHeads, KV = c.numKvHeads, F = c.intermediateSize;
   const emb = w(ws, 'model.embed_tokens.weight');
-  let x = new Float64Array(T * d);
+  let x: Float64Array = new Float64Array(T * d);
   for (let t = 0; t < T; t++) for (let i = 0; i < d; i++) x[t * d + i] = emb[ids[t] * d + i];
 
   const group = H / KV;
