@@ -1,0 +1,55 @@
+//! include dtype
+//! include rng
+// DARE rescale statistics: per block of BLOCK elements and per model j, the partial sums
+//   partials[(block * k + j) * 2 + 0] = sum |d_j|,   [.. + 1] = sum |d_j| over the kept elements,
+// with d_j = x_j - base and the Bernoulli mask of gta.wgsl (kind 2; other kinds keep all).
+// The CPU adds the blocks in order in float64 and forms the L1 ratio; barrier-free like gram.wgsl.
+// Params is the same struct as gta.wgsl so one uniform serves both passes.
+
+override WG: u32 = 256;
+override BLOCK: u32 = 128;
+
+struct Params {
+  n: u32,
+  start: u32,
+  k: u32,
+  out_dt: u32,
+  base_off: u32,
+  base_dt: u32,
+  flags: u32,
+  _pad0: u32,
+  div: f32,
+  lambda: f32,
+  _pad1: f32,
+  _pad2: f32,
+  m: array<vec4<u32>, 48>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> xs: array<u32>;
+@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
+
+fn ld(off: u32, dt: u32, i: u32) -> f32 {
+  return decode_word(xs[off + word_of(dt, i)], dt, i & 1u);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let t = gid.x + gid.y * nwg.x * WG;
+  let nblocks = (params.n + BLOCK - 1u) / BLOCK;
+  if (t >= nblocks) { return; }
+  let i1 = min((t + 1u) * BLOCK, params.n);
+  for (var j = 0u; j < params.k; j = j + 1u) {
+    let a = params.m[3u * j];
+    let thr = params.m[3u * j + 2u].z;
+    var all = 0.0;
+    var kept = 0.0;
+    for (var i = t * BLOCK; i < i1; i = i + 1u) {
+      let d = abs(ld(a.x, a.y, i) - ld(params.base_off, params.base_dt, i));
+      all = all + d;
+      if (a.z != 2u || (bits_at(a.w, params.start + i) >> 8u) < thr) { kept = kept + d; }
+    }
+    partials[(t * params.k + j) * 2u] = all;
+    partials[(t * params.k + j) * 2u + 1u] = kept;
+  }
+}

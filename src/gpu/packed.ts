@@ -1,0 +1,59 @@
+/**
+ * Several input segments (the chunk [start, start + n) of each input tensor, in its own dtype) packed
+ * into ONE read-only storage buffer: kernels take any number of inputs through one binding, and read
+ * each segment at a word offset with its dtype code. F16/BF16 segments hold two elements per word.
+ */
+import type { GpuContext } from './context';
+import { segmentWords } from './dtype-codes';
+
+export interface Segment {
+  /** Dtype code (dtype-codes.ts). */
+  code: number;
+  /** Raw little-endian bytes of the n elements (F32 as 4 bytes each). */
+  bytes: Uint8Array;
+}
+
+export interface PackedInputs {
+  buffer: GPUBuffer;
+  /** Elements per segment (the chunk length). */
+  n: number;
+  /** Word offset and dtype code of each segment, in the order given. */
+  offs: number[];
+  codes: number[];
+  byteLength: number;
+  release(): void;
+}
+
+/** Bytes the packed buffer of these dtypes takes for n elements (for chunk planning). */
+export function packedBytesPerElem(codes: number[]): number {
+  return codes.reduce((s, c) => s + (c === 0 ? 4 : 2), 0);
+}
+
+export function packInputs(ctx: GpuContext, n: number, segments: Segment[]): PackedInputs {
+  const offs: number[] = [];
+  let words = 0;
+  for (const s of segments) {
+    offs.push(words);
+    // Round each segment to 4 words so every offset stays 16-byte aligned for writeBuffer.
+    words += Math.ceil(segmentWords(s.code, n) / 4) * 4;
+  }
+  const byteLength = Math.max(16, words * 4);
+  const buffer = ctx.pool.acquire(byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'packed inputs');
+  segments.forEach((s, i) => {
+    const need = segmentWords(s.code, n) * 4;
+    if (s.bytes.byteLength === need) {
+      ctx.device.queue.writeBuffer(buffer, offs[i] * 4, s.bytes.buffer, s.bytes.byteOffset, need);
+    } else {
+      // An odd count of 16-bit elements: pad to a whole word.
+      const padded = new Uint8Array(need);
+      padded.set(s.bytes.subarray(0, Math.min(need, s.bytes.byteLength)));
+      ctx.device.queue.writeBuffer(buffer, offs[i] * 4, padded);
+    }
+  });
+  return { buffer, n, offs, codes: segments.map((s) => s.code), byteLength, release: () => ctx.pool.release(buffer) };
+}
+
+/** A Float32Array as an F32 segment (no copy). */
+export function f32Segment(x: Float32Array): Segment {
+  return { code: 0, bytes: new Uint8Array(x.buffer, x.byteOffset, x.byteLength) };
+}
