@@ -1,0 +1,200 @@
+/**
+ * Atomic writes of one new model: chunks first, manifest last. A `ModelWriter` is one import in
+ * flight; `commit` makes it visible, `abort` deletes every key it wrote. Bytes pass through one
+ * reusable chunk buffer, so memory is bounded by the chunk size whatever the model size.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { parseHeader, parseHeaderLength, MAX_HEADER_BYTES } from '../core/safetensors';
+import { throwIfAborted } from '../core/errors';
+import type { KeyValueStore } from './kv';
+import { ImportError } from './errors';
+import {
+  chunkKey, isWeightFile, modelKey, pendingKey, type ModelManifest, type PendingMarker, type StoredFile,
+} from './manifest';
+
+/** What a writer needs from the library (kept narrow so writer and library do not import each other). */
+export interface WriterHost {
+  readonly kv: KeyValueStore;
+  readonly chunkBytes: number;
+  /** Registers/unregisters an import in flight so sweeps (this page's and other tabs') leave it alone. */
+  track(id: string): void;
+  untrack(id: string): void;
+}
+
+const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+/** Stored chunk values are Blobs: IndexedDB keeps them out of the JS heap and reads slices lazily. */
+function chunkValue(bytes: Uint8Array): Blob | Uint8Array {
+  return typeof Blob === 'function' ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : bytes.slice();
+}
+
+export class ModelWriter {
+  private readonly written: string[] = [];
+  private readonly files: StoredFile[] = [];
+  private state: 'open' | 'committed' | 'aborted' = 'open';
+  private openFile: FileWriter | undefined;
+
+  constructor(private readonly host: WriterHost, readonly id: string, readonly name: string) {}
+
+  get chunkBytes(): number {
+    return this.host.chunkBytes;
+  }
+
+  /** Writes the pending marker; call once before any file. */
+  async begin(): Promise<void> {
+    this.host.track(this.id);
+    const marker: PendingMarker = { id: this.id, name: this.name, started: Date.now() };
+    this.written.push(pendingKey(this.id));
+    await this.host.kv.set(pendingKey(this.id), marker);
+  }
+
+  /** A writer for the next file. `expectedBytes` (when known) lets a malformed header fail early. */
+  file(name: string, expectedBytes?: number): FileWriter {
+    this.check();
+    if (this.openFile && !this.openFile.finished) throw new ImportError('writer-busy', `File ${this.openFile.name} is still being written.`);
+    if (this.files.some((f) => f.name === name)) throw new ImportError('duplicate-file', `Two files are named ${name}; a model holds each file once.`);
+    this.openFile = new FileWriter(this, this.files.length, name, expectedBytes);
+    return this.openFile;
+  }
+
+  /** @internal */
+  async putChunk(file: number, n: number, bytes: Uint8Array): Promise<void> {
+    this.check();
+    const key = chunkKey(this.id, file, n);
+    this.written.push(key); // before the put: a put that fails half-way may still have landed
+    await this.host.kv.set(key, chunkValue(bytes));
+  }
+
+  /** @internal */
+  addFile(f: StoredFile): void {
+    this.files.push(f);
+  }
+
+  get storedFiles(): readonly StoredFile[] {
+    return this.files;
+  }
+
+  /** Writes the manifest (the model now exists) and drops the pending marker. */
+  async commit(manifest: Omit<ModelManifest, 'files' | 'id' | 'version'>): Promise<ModelManifest> {
+    this.check();
+    if (this.openFile && !this.openFile.finished) throw new ImportError('writer-busy', `File ${this.openFile.name} was not finished.`);
+    const full: ModelManifest = { ...manifest, version: 1, id: this.id, files: [...this.files] };
+    this.written.push(modelKey(this.id));
+    await this.host.kv.set(modelKey(this.id), full);
+    this.state = 'committed';
+    this.host.untrack(this.id);
+    // The marker's removal is tidying only: the manifest already makes the model whole.
+    await this.host.kv.del(pendingKey(this.id)).catch(() => undefined);
+    return full;
+  }
+
+  /** Deletes everything this import wrote. Safe to call twice and after a failed commit. */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    try {
+      // Chunks before the marker: a crash in between leaves a marker, which the sweep still finds.
+      const keys = this.written.filter((k) => k !== pendingKey(this.id));
+      for (let i = 0; i < keys.length; i += 256) await this.host.kv.delMany(keys.slice(i, i + 256));
+      await this.host.kv.del(pendingKey(this.id));
+    } finally {
+      this.host.untrack(this.id);
+    }
+  }
+
+  private check(): void {
+    if (this.state !== 'open') throw new ImportError('writer-closed', `The import of ${this.name} has already ${this.state === 'committed' ? 'finished' : 'been cancelled'}.`);
+  }
+}
+
+/** One file of an import: buffers into chunks, hashes, and parses the safetensors header as it arrives. */
+export class FileWriter {
+  private readonly buf: Uint8Array;
+  private fill = 0;
+  private chunkIndex = 0;
+  private total = 0;
+  private readonly hash = sha256.create();
+  private readonly weights: boolean;
+  /** The first 8 + N bytes of a weight file, kept for the header parse at the end. */
+  private head: Uint8Array | undefined;
+  private headNeed = 8;
+  finished = false;
+
+  constructor(private readonly model: ModelWriter, readonly index: number, readonly name: string, readonly expectedBytes?: number) {
+    this.weights = isWeightFile(name);
+    this.buf = new Uint8Array(model.chunkBytes);
+    if (this.weights) this.head = new Uint8Array(0);
+  }
+
+  get bytesWritten(): number {
+    return this.total;
+  }
+
+  async write(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    if (this.finished) throw new ImportError('writer-closed', `${this.name} is already complete.`);
+    if (this.expectedBytes !== undefined && this.total + bytes.length > this.expectedBytes) {
+      throw new ImportError('too-long', `${this.name} is longer than the ${this.expectedBytes} bytes announced for it. The source changed or is wrong; try again.`);
+    }
+    this.hash.update(bytes);
+    if (this.head) this.captureHead(bytes);
+    this.total += bytes.length;
+    let pos = 0;
+    while (pos < bytes.length) {
+      const n = Math.min(bytes.length - pos, this.buf.length - this.fill);
+      this.buf.set(bytes.subarray(pos, pos + n), this.fill);
+      this.fill += n;
+      pos += n;
+      if (this.fill === this.buf.length) await this.flush(signal);
+    }
+  }
+
+  /** Stores the last chunk, checks the length and the header against the whole file, and returns its record. */
+  async finish(signal?: AbortSignal): Promise<StoredFile> {
+    if (this.expectedBytes !== undefined && this.total !== this.expectedBytes) {
+      throw new ImportError('truncated', `${this.name} ended after ${this.total} of ${this.expectedBytes} bytes. The download or file is incomplete; try again.`);
+    }
+    let safetensors: StoredFile['safetensors'];
+    if (this.head) {
+      if (this.head.length < this.headNeed) parseHeaderLength(this.head, this.total); // throws the precise reason
+      const h = parseHeader(this.head, this.total); // offsets checked against the real size: catches truncation
+      safetensors = { headerLength: h.headerLength, metadata: h.metadata, tensors: h.tensors };
+      this.head = undefined;
+    }
+    if (this.fill > 0) await this.flush(signal);
+    const rec: StoredFile = {
+      name: this.name, bytes: this.total, sha256: toHex(this.hash.digest()),
+      chunkBytes: this.buf.length, chunks: this.chunkIndex, safetensors,
+    };
+    this.finished = true;
+    this.model.addFile(rec);
+    return rec;
+  }
+
+  private captureHead(bytes: Uint8Array): void {
+    const head = this.head!;
+    if (head.length >= this.headNeed) return;
+    const take = bytes.subarray(0, this.headNeed - head.length);
+    const next = new Uint8Array(head.length + take.length);
+    next.set(head);
+    next.set(take, head.length);
+    this.head = next;
+    if (this.headNeed === 8 && next.length >= 8) {
+      // Fail fast on a file that is not safetensors, before its gigabytes are stored.
+      const size = this.expectedBytes ?? Number.MAX_SAFE_INTEGER;
+      const n = parseHeaderLength(next, Math.max(size, 8));
+      if (n > MAX_HEADER_BYTES) throw new ImportError('header-too-large', `${this.name}: header too large.`);
+      this.headNeed = 8 + n;
+      if (bytes.length > take.length) this.captureHead(bytes.subarray(take.length));
+    } else if (this.expectedBytes !== undefined && next.length >= this.headNeed) {
+      parseHeader(next, this.expectedBytes);
+    }
+  }
+
+  private async flush(signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    await this.model.putChunk(this.index, this.chunkIndex, this.buf.subarray(0, this.fill));
+    this.chunkIndex++;
+    this.fill = 0;
+  }
+}
