@@ -47,6 +47,7 @@ export class PairTable {
       for (let j = i; j < K; j++) {
         const o = METRIC_FNS[metric](this.moments(i, j), i === j);
         out[i][j] = o;
+        if (j === i) continue;
         out[j][i] = o.value === null ? { value: null, reasons: o.reasons.map((r) => ({ side: (1 - r.side) as 0 | 1, kind: r.kind })) } : o;
       }
     }
