@@ -29,3 +29,22 @@ export async function mergeInMemory(
   for (const t of out.tensors()) values.set(t.name, await out.readF32(t.name, 0, t.numel));
   return { out, values, result };
 }
+
+import { createCpuBackend } from '../../src/core/merge/cpu-backend';
+import type { TensorPlan } from '../../src/core/merge/types';
+
+/** Runs one plan on in-memory inputs with the CPU backend; the output rounded to f32 as the executor stores it. */
+export async function runPlanArrays(plan: TensorPlan, inputs: Float32Array[], chunkElems = 1 << 20, name = 'model.layers.0.mlp.up_proj.weight'): Promise<Float32Array> {
+  const numel = inputs[0].length;
+  const out = new Float32Array(numel);
+  let pos = 0;
+  await createCpuBackend().runPlan(plan, {
+    tensorName: name,
+    numel,
+    chunkElems,
+    readF32: async (i, start, n) => inputs[i].slice(start, start + n),
+    write: async (v) => { out.set(v, pos); pos += v.length; },
+  });
+  if (pos !== numel) throw new Error(`wrote ${pos} of ${numel}`);
+  return out;
+}
