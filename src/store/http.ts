@@ -96,22 +96,29 @@ export async function streamBody(
 
 /** Random access to a URL through HTTP Range requests (what preflight uses to read headers only). */
 export class HttpByteSource implements ByteSource {
-  private constructor(readonly url: string, readonly size: number, private readonly fetchImpl: FetchFn) {}
+  private constructor(readonly url: string, readonly size: number, private readonly fetchImpl: FetchFn, private readonly first: Uint8Array) {}
 
-  /** Learns the size from a one-byte Range request (HEAD is not always allowed by CORS setups). */
+  /**
+   * Asks for `bytes=0-7` (a safetensors length prefix): the answer's Content-Range gives the size, and
+   * the 8 bytes are kept so a header read then needs one more request. HEAD is avoided (CORS setups).
+   */
   static async open(url: string, signal?: AbortSignal, fetchImpl: FetchFn = fetch): Promise<HttpByteSource> {
-    const res = (await fetchOk(url, { headers: { Range: 'bytes=0-0' }, signal }, fetchImpl))!;
+    const res = (await fetchOk(url, { headers: { Range: 'bytes=0-7' }, signal }, fetchImpl))!;
     const size = res.status === 206 ? announcedLength(res) : undefined;
-    await res.body?.cancel().catch(() => undefined);
     if (size === undefined) {
+      await res.body?.cancel().catch(() => undefined);
       throw new NetworkError('no-range', `${url} does not answer Range requests with a total size, so its header cannot be read without downloading the whole file. Import it instead.`);
     }
-    return new HttpByteSource(url, size, fetchImpl);
+    const first = new Uint8Array(Math.min(8, size));
+    let pos = 0;
+    await streamBody(res, url, async (b) => { first.set(b.subarray(0, first.length - pos), pos); pos = Math.min(first.length, pos + b.length); }, signal);
+    return new HttpByteSource(url, size, fetchImpl, first.subarray(0, pos));
   }
 
   async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
     throwIfAborted(signal);
     if (length === 0) return new Uint8Array(0);
+    if (offset + length <= this.first.length) return this.first.slice(offset, offset + length);
     const res = (await fetchOk(this.url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` }, signal }, this.fetchImpl))!;
     if (res.status !== 206) {
       await res.body?.cancel().catch(() => undefined);

@@ -97,16 +97,15 @@ export async function startRangeServer(): Promise<RangeServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
+  const put = (path: string, bytes: Uint8Array, faults: Faults = {}): string => {
+    files.set(path, { bytes, faults });
+    return baseUrl + path;
+  };
   return {
     baseUrl,
     log,
-    put(path, bytes, faults = {}) {
-      files.set(path, { bytes, faults });
-      return baseUrl + path;
-    },
-    putHub(hfId, rev, file, bytes, faults = {}) {
-      return this.put(`/${hfId}/resolve/${rev}/${file}`, bytes, faults);
-    },
+    put,
+    putHub: (hfId, rev, file, bytes, faults = {}) => put(`/${hfId}/resolve/${rev}/${file}`, bytes, faults),
     setFaults(path, faults) {
       const e = files.get(path);
       if (e) e.faults = faults ?? {};

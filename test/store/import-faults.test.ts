@@ -107,7 +107,7 @@ describe('every fault leaves the library exactly as before', () => {
     const { lib, kv, before } = await withOneModel();
     const url = server.put('/trunc.safetensors', big, { truncateTo: big.length - 10 });
     await expect(importFromUrl(lib, url)).rejects.toMatchObject({ name: 'ImportError', code: 'malformed-file', message: expect.stringMatching(/trunc\.safetensors is not a valid safetensors file/) });
-    const cut = { name: 'cut.safetensors', blob: new Blob([big.subarray(0, 5000)]) };
+    const cut = { name: 'cut.safetensors', blob: new Blob([big.subarray(0, 5000) as Uint8Array<ArrayBuffer>]) };
     await expect(importFiles(lib, [cut])).rejects.toMatchObject({ code: 'malformed-file' });
     const junk = new Uint8Array(4096).fill(0x41);
     await expect(importFiles(lib, [{ name: 'junk.safetensors', blob: new Blob([junk]) }])).rejects.toMatchObject({ code: 'malformed-file', message: expect.stringMatching(/header/) });

@@ -18,7 +18,7 @@ export const sortedKeys = async (kv: KeyValueStore): Promise<string[]> => (await
 export function tinyFile(seed = 1, name = 'model.safetensors', extra: Partial<Parameters<typeof makeTinyLlama>[0]> = {}): { file: NamedBlob; model: TinyModel; bytes: Uint8Array } {
   const model = makeTinyLlama({ seed, ...extra });
   const bytes = toSafetensors(model);
-  return { file: { name, blob: new Blob([bytes]) }, model, bytes };
+  return { file: { name, blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }, model, bytes };
 }
 
 /** Shards of a tiny model plus its index, the way HF writes them. */
