@@ -1,0 +1,12 @@
+/**
+ * The explicit list of `kinmerge` subcommands. To add one: create commands/<name>.ts exporting a
+ * `Command`, import it here and add it to COMMANDS (in the order `kinmerge --help` lists them).
+ */
+import type { Command } from '../command';
+import { inspect } from './inspect';
+import { kinship } from './kinship';
+
+export const COMMANDS: Command[] = [
+  inspect,
+  kinship,
+];
