@@ -1,0 +1,104 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseMetrics } from '../../src/cli/commands/kinship';
+import { REPO_ROOT, runCli, runMain } from '../helpers/cli';
+
+const M = join(REPO_ROOT, 'test', 'golden', 'kinship', 'models');
+const f = (name: string) => join(M, `${name}.safetensors`);
+const golden = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'golden', 'kinship', 'expected.json'), 'utf8')) as {
+  cases: { name: string; base: string; models: string[]; split: boolean; metrics: Record<string, (number | null)[][]> }[];
+};
+
+function close(a: (number | null)[][], e: (number | null)[][]): boolean {
+  return e.every((row, i) => row.every((x, j) => (x === null ? a[i][j] === null : a[i][j] !== null && Math.abs(a[i][j]! - x) <= 1e-4 * Math.abs(x) + 2e-7)));
+}
+
+describe('kinmerge kinship', () => {
+  for (const name of ['f32_family', 'f32_vocab_partial_missing_split']) {
+    it(`--json reproduces the ModelKinship golden case ${name}`, async () => {
+      const c = golden.cases.find((x) => x.name === name)!;
+      const args = ['kinship', '--base', join(M, c.base), ...c.models.map((m) => join(M, m)), '--json', ...(c.split ? ['--split'] : [])];
+      const r = await runMain(args);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(r.stdout.trim().split('\n')).toHaveLength(1);
+      expect(Object.keys(out)).toEqual(['base', 'models', 'split', 'metrics', 'notes']);
+      expect(out.base).toBe(join(M, c.base));
+      expect(out.models).toEqual(c.models.map((m) => join(M, m)));
+      expect(out.split).toBe(c.split);
+      expect(Object.keys(out.metrics)).toEqual(['pcc', 'cs', 'cs_abs', 'ed']);
+      for (const m of Object.keys(out.metrics)) expect(close(out.metrics[m], c.metrics[m]), m).toBe(true);
+      expect(Array.isArray(out.notes)).toBe(true);
+    });
+  }
+
+  it('notes name the model and metric of null entries', async () => {
+    const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('zero.f32'), '--json', '--metric', 'pcc']);
+    const out = JSON.parse(r.stdout);
+    expect(out.metrics.pcc).toEqual([[1, null], [null, null]]);
+    expect(out.notes).toHaveLength(1);
+    expect(out.notes[0]).toContain('pcc');
+    expect(out.notes[0]).toContain(f('zero.f32'));
+  });
+
+  it('accepts metrics separated by commas or spaces, repeated, or all', async () => {
+    expect(parseMetrics(['ed,pcc'])).toEqual(['pcc', 'ed']);
+    expect(parseMetrics(['cs pcc ed'])).toEqual(['pcc', 'cs', 'ed']);
+    expect(parseMetrics(['cs_abs', 'ED'])).toEqual(['cs_abs', 'ed']);
+    expect(parseMetrics(['all'])).toEqual(['pcc', 'cs', 'cs_abs', 'ed']);
+    expect(parseMetrics([])).toEqual(['pcc', 'cs', 'cs_abs', 'ed']);
+    const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--json', '--metric', 'cs_abs, ed']);
+    expect(Object.keys(JSON.parse(r.stdout).metrics)).toEqual(['cs_abs', 'ed']);
+  });
+
+  it('prints readable tables without --json', async () => {
+    const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('opp.f32'), '--metric', 'pcc,cs_abs']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Pearson correlation of task vectors (pcc)');
+    expect(r.stdout).toMatch(/\[1\]\s+1\.0000\s+-1\.0000/);
+    expect(r.stdout).toMatch(/cs_abs[^\n]*\n[^\n]*\n\s+\[1\]\s+1\.0000\s+1\.0000/);
+    expect(r.stdout).not.toContain('Euclidean');
+  });
+
+  it('usage errors exit 2 with one line and a pointer to help', async () => {
+    const cases = [
+      ['kinship', f('a.f32'), f('b.f32')],
+      ['kinship', '--base', f('base.f32'), f('a.f32')],
+      ['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--metric', 'cos'],
+      ['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--chunk-elems', '0'],
+      ['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--backend', 'cuda'],
+      ['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--bogus'],
+    ];
+    for (const args of cases) {
+      const r = await runMain(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^kinmerge: [^\n]+\nTry 'kinmerge help kinship'\.\n$/);
+    }
+  });
+
+  it('failures exit 1 with a one-line named error', async () => {
+    const missing = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), join(M, 'nope.safetensors')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^kinmerge: [^\n]*nope\.safetensors[^\n]*\n$/);
+    const fewer = await runMain(['kinship', '--base', f('ext.f32'), f('a.f32'), f('b.f32')]);
+    expect(fewer.status).toBe(1);
+    expect(fewer.stderr).toMatch(/^kinmerge: Tensor model\.embed_tokens\.weight of model [^\n]*a\.f32\.safetensors has 16 rows but the base has 19[^\n]*\n$/);
+  });
+
+  it.skipIf(existsSync(join(REPO_ROOT, 'src', 'gpu', 'kinship-backend.ts')))('--backend webgpu says it is not available yet', async () => {
+    const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--backend', 'webgpu']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/webgpu backend for kinship is not available yet/);
+  });
+
+  it('runs as the real binary', async () => {
+    const r = await runCli(['kinship', '--base', f('base.bf16'), f('a.bf16'), f('b.bf16'), '--json', '--split']);
+    expect(r.status).toBe(0);
+    const c = golden.cases.find((x) => x.name === 'bf16_split')!;
+    const out = JSON.parse(r.stdout);
+    expect(close(out.metrics.pcc, c.metrics.pcc.slice(0, 2).map((row) => row.slice(0, 2)))).toBe(true);
+  });
+});
