@@ -20,9 +20,9 @@ export interface RadixQuery {
   ikMask: number;
 }
 
-/** Queries per dispatch: 32 KiB of workgroup histograms at most (and the 64-entry uniform table). */
-export function maxQueries(ctx: GpuContext): number {
-  return Math.min(32, Math.floor(ctx.device.limits.maxComputeWorkgroupStorageSize / 1024));
+/** Queries per dispatch (the uniform table holds 32). */
+export function maxQueries(_ctx: GpuContext): number {
+  return 32;
 }
 
 /**
@@ -36,9 +36,7 @@ export async function radixHistChunk(ctx: GpuContext, packed: PackedInputs, k: n
   const hist = new Uint32Array(nq * 256);
   const n = packed.n;
   if (n === 0) return hist;
-  // NQ sizes the workgroup histogram; round up to a power of two so few pipelines get compiled.
-  const NQ = 2 ** Math.ceil(Math.log2(nq));
-  const p = await ctx.pipelines.get('radix_hist', { inputs: 1, outputs: 1 }, { WG, NQ });
+  const p = await ctx.pipelines.get('radix_hist', { inputs: 1, outputs: 1 }, { WG });
   const u = new UniformWriter(160 + 64 * 16)
     .u32(0, n).u32(4, start).u32(8, nq).u32(12, hasBase ? 1 : 0)
     .u32(16, hasBase ? packed.offs[k] : 0).u32(20, hasBase ? packed.codes[k] : 0)
@@ -54,8 +52,7 @@ export async function radixHistChunk(ctx: GpuContext, packed: PackedInputs, k: n
   try {
     const enc = ctx.device.createCommandEncoder();
     enc.clearBuffer(out, 0, bytes);
-    // Few workgroups: each adds its whole histogram to global memory once.
-    encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / WG), 64)), release);
+    encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / WG), 4096)), release);
     submit(ctx, enc, release);
     const raw = await readBuffer(ctx, out, bytes);
     ctx.check();
