@@ -5,8 +5,10 @@
 import type { Command } from '../command';
 import { inspect } from './inspect';
 import { kinship } from './kinship';
+import { evalCommand } from './eval';
 
 export const COMMANDS: Command[] = [
   inspect,
   kinship,
+  evalCommand,
 ];
