@@ -4,11 +4,13 @@
  */
 import type { Command } from '../command';
 import { inspect } from './inspect';
+import { merge } from './merge';
 import { kinship } from './kinship';
 import { evalCommand } from './eval';
 
 export const COMMANDS: Command[] = [
   inspect,
+  merge,
   kinship,
   evalCommand,
 ];
