@@ -84,6 +84,13 @@ export function bf16BitsToF32Bits(h: number): number {
 /** f32 bit pattern -> f16 bit pattern, RNE, overflow to Inf, f16 subnormals exact. */
 export function f32BitsToF16(x: number): number {
   const sign = (x >>> 16) & 0x8000;
+  const a = x & 0x7fffffff;
+  if (a >= 0x38800000 && a < 0x477ff000) {
+    // Fast path, f16 normal range [2^-14, 65520): rebias the exponent (127 -> 15) and round the 13
+    // dropped bits to nearest even; a carry into the exponent is the correct result.
+    const r = a - 0x38000000;
+    return sign | ((r + 0xfff + ((r >>> 13) & 1)) >>> 13);
+  }
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
   if (exp === 0xff) return mant !== 0 ? sign | 0x7e00 | (mant >>> 13) : sign | 0x7c00;
@@ -188,6 +195,22 @@ function viewable(bytes: Uint8Array, byteLength: number, width: number): { buffe
   return { buffer: bytes.slice(0, byteLength).buffer, offset: 0 };
 }
 
+/** The merge dtypes from misaligned bytes without an intermediate copy (little-endian hosts). */
+function decodeMisaligned(dtype: DType, bytes: Uint8Array, nElems: number, out: Float32Array): boolean {
+  if (dtype === 'F32') {
+    new Uint8Array(out.buffer, out.byteOffset, nElems * 4).set(bytes.subarray(0, nElems * 4));
+  } else if (dtype === 'BF16') {
+    const o = new Uint32Array(out.buffer, out.byteOffset, nElems);
+    for (let i = 0, j = 0; i < nElems; i++, j += 2) o[i] = (bytes[j] << 16) | (bytes[j + 1] << 24);
+  } else if (dtype === 'F16') {
+    const t = f16ToF32Table();
+    for (let i = 0, j = 0; i < nElems; i++, j += 2) out[i] = t[bytes[j] | (bytes[j + 1] << 8)];
+  } else {
+    return false;
+  }
+  return true;
+}
+
 /**
  * Decode `nElems` little-endian elements of `dtype` from the start of `bytes` into `out` (f32).
  * Integers beyond 2^24 and F64 values round to the nearest f32 (inspection only).
@@ -205,6 +228,7 @@ export function decodeInto(dtype: DType, bytes: Uint8Array, nElems: number, out:
     throw new DTypeError('dtype-short-buffer', `Output holds ${out.length} elements, ${nElems} needed.`);
   }
   if (nElems === 0) return out;
+  if (LITTLE_ENDIAN && bytes.byteOffset % width !== 0 && decodeMisaligned(dtype, bytes, nElems, out)) return out;
   const { buffer, offset } = viewable(bytes, byteLength, width);
   switch (dtype) {
     case 'F32':
