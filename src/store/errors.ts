@@ -48,3 +48,11 @@ export function isQuotaExceeded(e: unknown): boolean {
   const inner = (e as { error?: { name?: unknown } } | null)?.error;
   return inner?.name === 'QuotaExceededError';
 }
+
+/** An export that cannot be written: no place to save, bad input to a format writer. */
+export class ExportError extends KinmergeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ExportError';
+  }
+}
