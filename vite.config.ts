@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { precache } from './scripts/vite-precache.ts';
 
 // Cross-origin isolation: onnxruntime-web needs SharedArrayBuffer for wasm threads.
 const isolation = {
@@ -8,7 +9,8 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [svelte()],
+  // precache: builds src/sw.ts as sw.js with the offline precache manifest inlined.
+  plugins: [svelte(), precache()],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolation },

@@ -1,4 +1,5 @@
 import type { MergeMethod } from '../../core/merge/types.ts';
+import { METHODS } from '../../core/merge/registry.ts';
 import type { ParamValue } from '../../core/merge/params.ts';
 import type { ShareRecipe } from '../share/schema.ts';
 
@@ -11,7 +12,7 @@ export const PAPER_SLERP_T: ParamValue = [
 
 /** Merge bench: the chosen method and its parameters (small, editable) and the registry (loaded once). */
 export class MergeSession {
-  methods = $state.raw<MergeMethod[] | null>(null);
+  readonly methods: readonly MergeMethod[] = METHODS;
   method = $state('slerp');
   params = $state<Record<string, ParamValue>>({ t: PAPER_SLERP_T });
   parents = $state<string[]>([]);
