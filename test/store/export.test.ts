@@ -11,6 +11,7 @@ import { createSafetensorsWriter, readSafetensorsHeader } from '../../src/core/s
 import { encodeFromF32 } from '../../src/core/dtype';
 import { parseRecipe, type MergeRecipe } from '../../src/core/merge/recipe';
 import type { Library } from '../../src/store/library';
+import type { FloatDType } from '../../src/core/types';
 import type { ModelManifest } from '../../src/store/manifest';
 import { memorySink, memorySource } from '../helpers/fixtures';
 import { freshLibrary, sortedKeys, tinyFile, tinyShards } from './store-helpers';
@@ -29,7 +30,7 @@ async function mergeInto(lib: Library, a: ModelManifest, b: ModelManifest, name:
   for (const t of sa.tensors()) {
     const x = await sa.readF32(t.name, 0, t.numel);
     const y = await sb.readF32(t.name, 0, t.numel);
-    await w.write(encodeFromF32(t.dtype, x.map((v, i) => (v + y[i]) / 2)));
+    await w.write(encodeFromF32(t.dtype as FloatDType, x.map((v, i) => (v + y[i]) / 2)));
   }
   await w.finish();
   return sink.manifest!;
