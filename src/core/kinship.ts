@@ -15,7 +15,7 @@ import { KINSHIP_METRICS, type Degeneracy, type KinshipMetric, type MetricOutcom
 import { PairTable, SplitTable } from './kinship/pairs';
 import { planKinship } from './kinship/plan';
 
-export { cpuGramBackend, accumulateDeltas, symmetrize } from './kinship/gram';
+export { cpuGramBackend, accumulateChunk, accumulateDeltas, symmetrize } from './kinship/gram';
 export type { GramBackend, GramJob, ReadChunk, TensorGram } from './kinship/gram';
 export { KINSHIP_METRICS, METRIC_TITLES, pearson, cosine, cosineAbs, euclidean } from './kinship/metrics';
 export type { KinshipMetric, MetricOutcome, PairMoments, Degeneracy } from './kinship/metrics';

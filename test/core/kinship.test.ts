@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../src/core/checkpoint';
 import { CancelledError, CompatibilityError, KinmergeError } from '../../src/core/errors';
-import { computeKinship, cpuGramBackend, meanPairwise, type GramBackend, type GramJob } from '../../src/core/kinship';
+import { accumulateChunk, accumulateDeltas, computeKinship, cpuGramBackend, meanPairwise, type GramBackend, type GramJob } from '../../src/core/kinship';
+import { mulberry32 } from '../../src/core/rng';
 import type { TensorSource } from '../../src/core/types';
 import { makeTinyFamily, memorySource, toSafetensors, withExtraVocabRows, type TinyModel } from '../helpers/fixtures';
 
@@ -147,6 +148,23 @@ describe('computeKinship on the tiny family', () => {
     expect(r.groups.map((g) => g.key)).toEqual(['embed', 'layers.0.norm', 'layers.0.self_attn', 'layers.0.mlp', 'layers.1.norm', 'layers.1.self_attn', 'layers.1.mlp', 'norm', 'head']);
     expect(r.groups.reduce((s, g) => s + g.numel, 0)).toBe(r.params);
     for (const g of r.groups) expect(g.pcc[0][1]).toBeCloseTo(-1, 12);
+  });
+});
+
+describe('Gram kernels', () => {
+  it('the fused chunk kernel equals separate deltas + accumulateDeltas', () => {
+    const rand = mulberry32(9);
+    const K = 3, len = 5000; // not a multiple of the block or of the unroll
+    const inputs = Array.from({ length: K + 1 }, () => Float32Array.from({ length: len }, () => rand() - 0.5));
+    const S1 = new Float64Array(K), G1 = new Float64Array(K * K), S2 = new Float64Array(K), G2 = new Float64Array(K * K);
+    accumulateChunk(inputs, Array.from({ length: K }, () => new Float32Array(len)), len, S1, G1);
+    const deltas = inputs.slice(1).map((m) => m.map((x, e) => x - inputs[0][e]));
+    accumulateDeltas(deltas, len, S2, G2);
+    for (let i = 0; i < K; i++) {
+      expect(S1[i]).toBeCloseTo(S2[i], 10);
+      for (let j = i; j < K; j++) expect(G1[i * K + j]).toBeCloseTo(G2[i * K + j], 10);
+    }
+    expect(G1[K]).toBe(0); // lower triangle untouched until symmetrize
   });
 });
 
