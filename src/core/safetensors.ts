@@ -296,11 +296,14 @@ export function createSafetensorsWriter(sink: ByteSink, entries: SafetensorsEntr
       written = header.length;
     }
   };
+  // Writes run one after another even if a producer does not await each one (the header must go first).
+  let queue: Promise<void> = Promise.resolve();
+  const serial = (fn: () => Promise<void>): Promise<void> => (queue = queue.then(fn, fn));
   return {
     tensors,
     totalBytes,
     get bytesWritten() { return written; },
-    async write(chunk) {
+    write: (chunk) => serial(async () => {
       if (state !== 'open') throw new SafetensorsError('writer-closed', 'Write after finish or abort.');
       await ensureHeader();
       if (written + chunk.length > totalBytes) {
@@ -309,8 +312,8 @@ export function createSafetensorsWriter(sink: ByteSink, entries: SafetensorsEntr
       if (chunk.length === 0) return;
       await sink.write(chunk);
       written += chunk.length;
-    },
-    async finish() {
+    }),
+    finish: () => serial(async () => {
       if (state !== 'open') throw new SafetensorsError('writer-closed', 'finish() after finish or abort.');
       await ensureHeader();
       if (written !== totalBytes) {
@@ -321,7 +324,7 @@ export function createSafetensorsWriter(sink: ByteSink, entries: SafetensorsEntr
       }
       state = 'done';
       await sink.close();
-    },
+    }),
     async abort(reason) {
       if (state === 'done') return;
       state = 'done';

@@ -50,6 +50,10 @@ export async function openModelPath(path: string, signal?: AbortSignal): Promise
   } catch (e) {
     throw fileError(e, path, 'list');
   }
+  const bins = (await readdir(path).catch(() => [] as string[])).filter((f) => /^pytorch_model.*\.bin$/.test(f));
+  if (found.length === 0 && bins.length > 0) {
+    throw new ModelPathError('model-path-no-weights', `${path} holds PyTorch .bin weights (${bins[0]}), which kinmerge does not read (pickle is unsafe to load). Convert them to safetensors first.`);
+  }
   throw new ModelPathError('model-path-no-weights',
     `${path} has neither model.safetensors nor ${INDEX}` +
     (found.length ? ` (it has ${found.slice(0, 5).join(', ')}${found.length > 5 ? ', ...' : ''}: pass one of those files directly).` : ', and no .safetensors files.'));

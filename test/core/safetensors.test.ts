@@ -162,6 +162,16 @@ describe('writer', () => {
     expect(() => createSafetensorsWriter(memorySink(), [{ name: '__metadata__', dtype: 'F32', shape: [1] }])).toThrow(/reserved/);
     expect(() => createSafetensorsWriter(memorySink(), [{ name: 'a', dtype: 'F4', shape: [3] }])).toThrow(/whole number/);
   });
+  it('keeps order when writes are not awaited one by one', async () => {
+    const sink = memorySink();
+    const w = createSafetensorsWriter(sink, entries);
+    const pending: Promise<void>[] = [];
+    for (let o = 0; o < payload.length; o += 5) pending.push(w.write(payload.subarray(o, o + 5)));
+    await Promise.all([...pending, w.finish()]);
+    const bytes = sink.bytes();
+    expect(bytes.subarray(bytes.length - payload.length)).toEqual(payload);
+    expect(parse(bytes).tensors.length).toBe(4);
+  });
   it('writes a file with no tensors', async () => {
     const sink = memorySink();
     const w = createSafetensorsWriter(sink, []);

@@ -79,6 +79,10 @@ describe('openModelPath', () => {
     await mkdir(empty);
     await writeFile(join(empty, 'adapter.safetensors'), toSafetensors(model));
     await expect(openModelPath(empty)).rejects.toThrow(/adapter\.safetensors: pass one of those files directly/);
+    const torch = join(tmp.path, 'torch');
+    await mkdir(torch);
+    await writeFile(join(torch, 'pytorch_model.bin'), 'x');
+    await expect(openModelPath(torch)).rejects.toThrow(/PyTorch \.bin weights .*Convert them to safetensors/);
     const badConfig = join(tmp.path, 'badcfg');
     await writeTinyFolder(badConfig, model);
     await writeFile(join(badConfig, 'config.json'), '{nope');
