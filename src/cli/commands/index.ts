@@ -7,10 +7,12 @@ import { inspect } from './inspect';
 import { merge } from './merge';
 import { kinship } from './kinship';
 import { evalCommand } from './eval';
+import { evolve } from './evolve';
 
 export const COMMANDS: Command[] = [
   inspect,
   merge,
   kinship,
   evalCommand,
+  evolve,
 ];

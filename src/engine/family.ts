@@ -1,0 +1,130 @@
+/**
+ * A model family for the evolution loop: the original base (kinship is always measured against it),
+ * the foundation models, and every merged child, kept in memory as safetensors bytes (a zoo model is
+ * ~1.6 MB). Implements the loop's `EvolveDeps` with the real engine: `executeMerge` for merges (any
+ * backend), `computeKinship` for kinship (any Gram backend), and an `Evaluator` for scores.
+ *
+ * Merges are deterministic, so a child can always be rebuilt from its parents: `replay` restores the
+ * family from a saved run's records after a reload.
+ */
+import { computeKinship, type GramBackend } from '../core/kinship';
+import { openSafetensors } from '../core/checkpoint';
+import { executeMerge } from '../core/merge/execute';
+import type { MergeRecipe } from '../core/merge/recipe';
+import type { MergeBackend } from '../core/merge/types';
+import { KinmergeError } from '../core/errors';
+import type { ByteSink, ByteSource, TensorSource } from '../core/types';
+import type { Evaluator } from '../eval/evaluator';
+import { instantiateRecipe, PAPER_SLERP } from '../evolve/recipe';
+import type { EvolveDeps, KinshipMetric, ModelRecord, Scores } from '../evolve/types';
+
+export interface FamilyOptions {
+  base: TensorSource;
+  /** Foundation models by id. */
+  foundation: Map<string, TensorSource>;
+  evaluator: Evaluator;
+  /** Merge operator ($A = better parent / SLERP base_model, $B = other, $BASE = the family's base). */
+  template?: MergeRecipe;
+  seed?: number;
+  mergeBackend?: MergeBackend;
+  gramBackend?: GramBackend;
+}
+
+export interface Family {
+  deps: EvolveDeps;
+  source(id: string): TensorSource;
+  /** The merged child's safetensors bytes (for export). */
+  bytes(id: string): Uint8Array | undefined;
+  recipeOf(id: string): MergeRecipe | undefined;
+  /** Re-create merged children from saved records (parents before children). */
+  replay(models: ModelRecord[], signal?: AbortSignal): Promise<void>;
+  /** Scores computed so far, by id. */
+  scores: Map<string, Scores>;
+}
+
+function memorySource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.byteLength,
+    async read(offset, length) {
+      if (offset < 0 || offset + length > bytes.byteLength) throw new RangeError(`read past the end (${offset}+${length} > ${bytes.byteLength})`);
+      return bytes.subarray(offset, offset + length);
+    },
+  };
+}
+
+function memorySink(): ByteSink & { bytes(): Uint8Array } {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  let out: Uint8Array | null = null;
+  return {
+    async write(c) { parts.push(c.slice()); total += c.byteLength; },
+    async close() {
+      out = new Uint8Array(total);
+      let o = 0;
+      for (const p of parts) { out.set(p, o); o += p.byteLength; }
+      parts.length = 0;
+    },
+    async abort() { parts.length = 0; out = null; },
+    bytes() {
+      if (!out) throw new KinmergeError('merge-incomplete', 'The merge did not finish writing.');
+      return out;
+    },
+  };
+}
+
+export const BASE_ID = '$BASE';
+
+export function createFamily(o: FamilyOptions): Family {
+  const template = o.template ?? PAPER_SLERP;
+  const seed = o.seed ?? 0;
+  const sources = new Map<string, TensorSource>(o.foundation);
+  const bytes = new Map<string, Uint8Array>();
+  const recipes = new Map<string, MergeRecipe>();
+  const scores = new Map<string, Scores>();
+  const get = (id: string): TensorSource => {
+    if (id === BASE_ID) return o.base;
+    const s = sources.get(id);
+    if (!s) throw new KinmergeError('unknown-model', `Model "${id}" is not part of this family.`);
+    return s;
+  };
+
+  const merge = async (a: string, b: string, id: string, signal?: AbortSignal) => {
+    const recipe = instantiateRecipe(template, a, b, BASE_ID);
+    const sink = memorySink();
+    await executeMerge({ recipe, resolve: async (ref) => get(ref), sink, seed, backend: o.mergeBackend, signal });
+    const out = sink.bytes();
+    bytes.set(id, out);
+    recipes.set(id, recipe);
+    sources.set(id, await openSafetensors(memorySource(out), id));
+  };
+
+  const deps: EvolveDeps = {
+    merge,
+    async evaluate(id, signal) {
+      const cached = scores.get(id);
+      if (cached) return cached;
+      const r = await o.evaluator.score(get(id), signal);
+      const s = { scores: r.scores, average: r.average };
+      scores.set(id, s);
+      return s;
+    },
+    async kinship(a, b, metric: KinshipMetric, signal) {
+      const r = await computeKinship({ base: o.base, models: [get(a), get(b)], metrics: [metric], backend: o.gramBackend, signal });
+      return r.metrics[metric]![0][1];
+    },
+  };
+
+  return {
+    deps,
+    source: get,
+    bytes: (id) => bytes.get(id),
+    recipeOf: (id) => recipes.get(id),
+    scores,
+    async replay(models, signal) {
+      for (const m of models) {
+        if (m.parents.length === 2 && !sources.has(m.id)) await merge(m.parents[0], m.parents[1], m.id, signal);
+        if (!scores.has(m.id)) scores.set(m.id, { scores: m.scores, average: m.average });
+      }
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { mkdir, readFile, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it, beforeAll } from 'vitest';
+import { makeFixture } from '../eval/fixture';
+import { writeModelDir } from '../eval/zoo-dir';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { mulberry32 } from '../../src/core/rng';
+import { runMain } from '../helpers/cli';
+import { parseRecipe } from '../../src/core/merge/recipe';
+import { openSafetensors } from '../../src/core/checkpoint';
+
+/** A fixture zoo: a random base and three "experts" = base + small random task vectors. */
+async function fixtureZoo(): Promise<string> {
+  const fx = makeFixture(5, 12);
+  const root = await mkdtemp(join(tmpdir(), 'kinmerge-evolve-'));
+  const models = [{ name: 'base', role: 'base', path: 'base/' }];
+  await writeModelDir(join(root, 'zoo', 'base'), fx);
+  for (let e = 0; e < 3; e++) {
+    const rnd = mulberry32(100 + e);
+    const w = new Map([...fx.weights].map(([k, v]) => [k, v.map((x) => x + (rnd() - 0.5) * 0.2 * Math.abs(x))]));
+    await writeModelDir(join(root, 'zoo', `expert-${e}`), fx, w);
+    models.push({ name: `expert-${e}`, role: 'expert', path: `expert-${e}/`, skill: 'short' } as never);
+  }
+  await writeFile(join(root, 'zoo', 'index.json'), JSON.stringify({ version: 1, name: 'demo', skills: Object.keys(fx.suites), models }));
+  await mkdir(join(root, 'eval'));
+  await writeFile(join(root, 'eval', 'index.json'), JSON.stringify({ suites: Object.keys(fx.suites) }));
+  for (const s of Object.keys(fx.suites)) await writeFile(join(root, 'eval', `${s}.jsonl`), fx.suites[s]);
+  return root;
+}
+
+describe('kinmerge evolve', () => {
+  let root = '';
+  beforeAll(async () => { root = await fixtureZoo(); });
+
+  it('runs a kinship-guided evolution with the documented JSON shape, deterministically', async () => {
+    const args = ['evolve', '--zoo', 'demo', '--assets', root, '--strategy', 'kinship', '--max-gen', '3', '--seed', '7', '--json'];
+    const a = await runMain(args);
+    expect(a.stderr).toBe('');
+    expect(a.status).toBe(0);
+    const rec = JSON.parse(a.stdout);
+    for (const k of ['strategy', 'seed', 'stopped', 'best', 'generations', 'models']) expect(rec).toHaveProperty(k);
+    expect(['converged', 'early-stop', 'max-gen']).toContain(rec.stopped);
+    expect(rec.generations[0].merges).toHaveLength(3); // every pair of the 3 foundation models
+    for (const g of rec.generations) for (const k of ['generation', 'best_average', 'topk', 'topk_kinship', 'merges']) expect(g).toHaveProperty(k);
+    for (const m of rec.models) for (const k of ['id', 'parents', 'generation', 'exploration', 'scores', 'average', 'gain', 'parent_kinship']) expect(m).toHaveProperty(k);
+    expect(rec.best.average).toBe(Math.max(...rec.models.map((m: { average: number }) => m.average)));
+    const b = JSON.parse((await runMain(args)).stdout);
+    const strip = (r: typeof rec) => JSON.stringify(r.models.map((m: Record<string, unknown>) => ({ ...m, seconds: 0 })));
+    expect(strip(b)).toBe(strip(rec));
+  });
+
+  it('writes the best model, its mergekit config, the lineage and the record with --out', async () => {
+    const out = join(root, 'out');
+    const r = await runMain(['evolve', '--zoo', 'demo', '--assets', root, '--strategy', 'greedy', '--max-gen', '2', '--stop-kinship', 'off', '--out', out]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/stopped: /);
+    const files = await readdir(out);
+    expect(files).toContain('record.json');
+    expect(files).toContain('lineage.yml');
+    const rec = JSON.parse(await readFile(join(out, 'record.json'), 'utf8'));
+    const docs = (await readFile(join(out, 'lineage.yml'), 'utf8')).split(/^---$/m);
+    expect(docs.length).toBe(rec.models.filter((m: { parents: string[] }) => m.parents.length).length);
+    expect(files).toContain(`${rec.best.id}.safetensors`);
+    if (files.includes('mergekit_config.yml')) {
+      const recipe = parseRecipe(await readFile(join(out, 'mergekit_config.yml'), 'utf8'));
+      expect(recipe.merge_method).toBe('slerp');
+    }
+    const bytes = new Uint8Array(await readFile(join(out, `${rec.best.id}.safetensors`)));
+    const src = await openSafetensors({ size: bytes.length, read: async (o, n) => bytes.subarray(o, o + n) }, 'best');
+    expect(src.tensors().length).toBeGreaterThan(5);
+  });
+
+  it('rejects bad usage with exit status 2', async () => {
+    expect((await runMain(['evolve'])).status).toBe(2);
+    expect((await runMain(['evolve', '--zoo', 'demo', '--strategy', 'nope'])).status).toBe(2);
+    expect((await runMain(['evolve', '--zoo', 'demo', '--stop-kinship', 'abc', '--assets', root])).status).toBe(2);
+    expect((await runMain(['evolve', '--zoo', 'demo', '--models', 'nope,expert-0', '--assets', root])).status).toBe(1);
+  });
+});
