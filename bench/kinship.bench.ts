@@ -5,6 +5,7 @@
  * reused while their size matches.
  */
 import { mkdirSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { computeKinship, DEFAULT_KINSHIP_CHUNK_ELEMS } from '../src/core/kinship';
 import { createSafetensorsWriter, type SafetensorsEntry } from '../src/core/safetensors';
@@ -117,7 +118,8 @@ export async function run({ quick }: BenchOptions): Promise<BenchRow[]> {
     const kinS = (performance.now() - t0) / 1000;
     if (r.bytesRead !== bytes) throw new Error(`kinship read ${r.bytesRead} bytes, the baseline ${bytes}`);
     const size = quick ? '10M' : '100M';
-    const extra = { params, K, bytesRead: r.bytesRead, chunkElems, pcc01: r.metrics.pcc![0][1] };
+    // The machine may be shared: the 1-minute load average says how much to trust the absolute figures.
+    const extra = { params, K, bytesRead: r.bytesRead, chunkElems, pcc01: r.metrics.pcc![0][1], loadavg1: loadavg()[0], maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
     return [
       { bench: 'kinship', case: `read-only baseline, base + ${K} F32 ${size}`, value: params / readS, unit: 'params/s', seconds: readS, extra: { bytes, GBps: bytes / readS / 1e9 } },
       { bench: 'kinship', case: `kinship ${K}x${K} matrix (pcc, cs, cs_abs, ed), F32 ${size}`, value: params / kinS, unit: 'params/s', seconds: kinS, baseline: `${(kinS / readS).toFixed(2)}x read-only time`, extra: { ...extra, GBps: r.bytesRead / kinS / 1e9 } },
