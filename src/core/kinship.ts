@@ -63,6 +63,7 @@ const DEGENERACY_TEXT: Record<Degeneracy, string> = {
   'zero-delta': 'has a zero task vector (it equals the base on every compared tensor)',
   'constant-delta': 'has a constant task vector (zero variance)',
   empty: 'shares no tensor with the other model',
+  'non-finite': 'has NaN or infinite weights (check the checkpoint)',
 };
 
 function checkOptions(o: KinshipOptions): { metrics: KinshipMetric[]; chunkElems: number } {
@@ -112,7 +113,7 @@ function splitNotes(metric: KinshipMetric, split: SplitTable, matrix: KinshipMat
     for (let j = i; j < K; j++) {
       const s = split.skipped[metric][i * K + j];
       const pair = i === j ? ids[i] : `${ids[i]} / ${ids[j]}`;
-      if (matrix[i][j] === null) notes.push(`${metric} (split) undefined (null) for ${pair}: undefined on every tensor (a zero or constant task vector).`);
+      if (matrix[i][j] === null) notes.push(`${metric} (split) undefined (null) for ${pair}: undefined on every tensor (a zero or constant task vector, or NaN/infinite weights).`);
       else if (s > 0) skipped.push(`${pair}: ${s}`);
     }
   }

@@ -125,6 +125,22 @@ describe('computeKinship on the tiny family', () => {
     await expect(computeKinship({ base, models, chunkElems: 0 })).rejects.toThrow(/chunkElems/);
   });
 
+  it('NaN or infinite weights give null with a reason, in every metric, never NaN', async () => {
+    const bad = makeTinyFamily({ seed: 3 }).fine;
+    bad.tensors[3].values[2] = Number.NaN;
+    const base = await open(fam.base, 'base');
+    const models = [await open(fam.fine, 'fine'), await open(fam.opposite, 'opp'), await open(bad, 'bad')];
+    const r = await computeKinship({ base, models });
+    for (const m of ['pcc', 'cs', 'cs_abs', 'ed'] as const) {
+      expect(r.metrics[m]![2]).toEqual([null, null, null]);
+      expect(r.metrics[m]![0][1]).not.toBeNull();
+      expect(r.notes.some((n) => n.startsWith(`${m} undefined (null) for model bad`) && n.includes('NaN'))).toBe(true);
+    }
+    // Split mode skips that one tensor, as ModelKinship skips NaN.
+    const s = await computeKinship({ base, models, split: true });
+    expect(s.metrics.pcc![0][2]).not.toBeNull();
+  });
+
   it('is cancellable', async () => {
     const ac = new AbortController();
     ac.abort();

@@ -21,9 +21,10 @@ export interface PairMoments {
 /**
  * Why a value is undefined. 'zero-delta': the task vector is all zeros (the model equals the base on
  * these tensors): no direction, so cosine and correlation are 0/0. 'constant-delta': zero variance, so
- * Pearson is 0/0. 'empty': the two models share no elements.
+ * Pearson is 0/0. 'empty': the two models share no elements. 'non-finite': the weights contain NaN or
+ * infinity (every metric would be NaN; JSON would silently turn that into null without a reason).
  */
-export type Degeneracy = 'zero-delta' | 'constant-delta' | 'empty';
+export type Degeneracy = 'zero-delta' | 'constant-delta' | 'empty' | 'non-finite';
 
 export type MetricOutcome =
   | { value: number; reasons?: undefined }
@@ -50,9 +51,22 @@ function emptyOutcome(): MetricOutcome {
   return { value: null, reasons: [{ side: 0, kind: 'empty' }] };
 }
 
+/** The non-finite side(s), or null when every moment is finite. */
+function nonFinite(m: PairMoments, diagonal: boolean): MetricOutcome | null {
+  const bad0 = !Number.isFinite(m.si) || !Number.isFinite(m.qi);
+  const bad1 = !diagonal && (!Number.isFinite(m.sj) || !Number.isFinite(m.qj));
+  if (!bad0 && !bad1 && Number.isFinite(m.gij)) return null;
+  const reasons: { side: 0 | 1; kind: Degeneracy }[] = [];
+  if (bad0 || !(bad0 || bad1)) reasons.push({ side: 0, kind: 'non-finite' });
+  if (bad1 || !(bad0 || bad1)) reasons.push({ side: 1, kind: 'non-finite' });
+  return { value: null, reasons };
+}
+
 /** Pearson correlation of the two deltas (torch.corrcoef's value, clipped to [-1, 1] like it). */
 export function pearson(m: PairMoments, diagonal = false): MetricOutcome {
   if (m.n === 0) return emptyOutcome();
+  const nf = nonFinite(m, diagonal);
+  if (nf) return nf;
   const vi = variance(m.n, m.si, m.qi);
   const vj = diagonal ? vi : variance(m.n, m.sj, m.qj);
   const reasons: { side: 0 | 1; kind: Degeneracy }[] = [];
@@ -67,6 +81,8 @@ export function pearson(m: PairMoments, diagonal = false): MetricOutcome {
 /** Signed cosine similarity of the two deltas (the task-arithmetic cosine). */
 export function cosine(m: PairMoments, diagonal = false): MetricOutcome {
   if (m.n === 0) return emptyOutcome();
+  const nf = nonFinite(m, diagonal);
+  if (nf) return nf;
   const reasons: { side: 0 | 1; kind: Degeneracy }[] = [];
   if (m.qi === 0) reasons.push({ side: 0, kind: 'zero-delta' });
   if (m.qj === 0 && !diagonal) reasons.push({ side: 1, kind: 'zero-delta' });
@@ -87,6 +103,8 @@ export function cosineAbs(m: PairMoments, diagonal = false): MetricOutcome {
  */
 export function euclidean(m: PairMoments, diagonal = false): MetricOutcome {
   if (m.n === 0) return emptyOutcome();
+  const nf = nonFinite(m, diagonal);
+  if (nf) return nf;
   if (diagonal) return { value: 0 };
   return { value: Math.sqrt(Math.max(0, m.qi + m.qj - 2 * m.gij)) };
 }
