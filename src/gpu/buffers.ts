@@ -52,5 +52,8 @@ export class BufferPool {
     this.free.clear();
   }
 
+  /** Start a new peak measurement (from the bytes held now). */
+  resetPeak(): void { this.peakBytes = this.allocatedBytes; }
+
   destroyAll(): void { this.trim(); this.allocatedBytes = 0; }
 }

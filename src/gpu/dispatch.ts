@@ -37,3 +37,23 @@ export function submit(ctx: GpuContext, enc: GPUCommandEncoder, release: GPUBuff
   for (const b of release) ctx.pool.release(b);
   release.length = 0;
 }
+
+/**
+ * Runs GPU work inside validation and out-of-memory error scopes and throws a named GpuError when
+ * either caught something, so no result computed by a failed dispatch is ever used.
+ */
+export async function guarded<T>(ctx: GpuContext, what: string, fn: () => Promise<T>): Promise<T> {
+  ctx.check();
+  ctx.device.pushErrorScope('out-of-memory');
+  ctx.device.pushErrorScope('validation');
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    const [validation, oom] = await Promise.all([ctx.device.popErrorScope().catch(() => null), ctx.device.popErrorScope().catch(() => null)]);
+    if (oom) throw new GpuError('gpu-out-of-memory', `The GPU ran out of memory in ${what}: ${oom.message}. Use a smaller chunk size or the CPU backend.`);
+    if (validation) throw new GpuError('gpu-validation', `The GPU rejected ${what}: ${validation.message}`);
+  }
+  ctx.check();
+  return result;
+}

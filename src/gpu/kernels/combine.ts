@@ -1,7 +1,7 @@
 /** Typed wrapper of shaders/combine.wgsl: out = Σ c_k x_k over the packed segments, as F32/F16/BF16 bytes. */
 import type { GpuContext } from '../context';
 import type { PackedInputs } from '../packed';
-import { encodeDispatch, grid, submit } from '../dispatch';
+import { encodeDispatch, grid, guarded, submit } from '../dispatch';
 import { readBuffer } from '../readback';
 import { GpuError } from '../errors';
 import { MAX_INPUTS, UniformWriter, WG } from './uniform';
@@ -19,11 +19,12 @@ export async function combineChunk(ctx: GpuContext, packed: PackedInputs, coeffs
   const out = ctx.pool.acquire(Math.ceil(outBytes / 4) * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'combine out');
   const release: GPUBuffer[] = [];
   try {
-    const enc = ctx.device.createCommandEncoder();
-    encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), 4096)), release);
-    submit(ctx, enc, release);
-    const raw = await readBuffer(ctx, out, outBytes);
-    ctx.check();
+    const raw = await guarded(ctx, 'combine', async () => {
+      const enc = ctx.device.createCommandEncoder();
+      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), 4096)), release);
+      submit(ctx, enc, release);
+      return readBuffer(ctx, out, outBytes);
+    });
     return raw;
   } finally {
     ctx.pool.release(out);

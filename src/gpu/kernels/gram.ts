@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../context';
 import type { PackedInputs } from '../packed';
-import { encodeDispatch, grid, submit } from '../dispatch';
+import { encodeDispatch, grid, guarded, submit } from '../dispatch';
 import { readBuffer } from '../readback';
 import { GpuError } from '../errors';
 import { MAX_INPUTS, UniformWriter, WG } from './uniform';
@@ -50,11 +50,12 @@ export async function accumulateGram(ctx: GpuContext, packed: PackedInputs, k: n
   const out = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'gram partials');
   const release: GPUBuffer[] = [];
   try {
-    const enc = ctx.device.createCommandEncoder();
-    encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.ceil(blocks / WG)), release);
-    submit(ctx, enc, release);
-    const raw = await readBuffer(ctx, out, bytes);
-    ctx.check();
+    const raw = await guarded(ctx, 'gram', async () => {
+      const enc = ctx.device.createCommandEncoder();
+      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.ceil(blocks / WG)), release);
+      submit(ctx, enc, release);
+      return readBuffer(ctx, out, bytes);
+    });
     const part = new Float32Array(raw.buffer, raw.byteOffset, blocks * stride);
     // Fixed order: block by block, so the f64 result does not depend on timing.
     const s = new Float64Array(k);

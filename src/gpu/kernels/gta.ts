@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../context';
 import type { PackedInputs } from '../packed';
-import { encodeDispatch, grid, submit } from '../dispatch';
+import { encodeDispatch, grid, guarded, submit } from '../dispatch';
 import { readBuffer } from '../readback';
 import { GpuError } from '../errors';
 import { MAX_INPUTS, UniformWriter, WG } from './uniform';
@@ -56,11 +56,12 @@ export async function gtaChunk(ctx: GpuContext, packed: PackedInputs, start: num
   const out = ctx.pool.acquire(Math.ceil(outBytes / 4) * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'gta out');
   const release: GPUBuffer[] = [];
   try {
-    const enc = ctx.device.createCommandEncoder();
-    encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), 4096)), release);
-    submit(ctx, enc, release);
-    const raw = await readBuffer(ctx, out, outBytes);
-    ctx.check();
+    const raw = await guarded(ctx, 'gta', async () => {
+      const enc = ctx.device.createCommandEncoder();
+      encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), 4096)), release);
+      submit(ctx, enc, release);
+      return readBuffer(ctx, out, outBytes);
+    });
     return raw;
   } finally {
     ctx.pool.release(out);
@@ -81,11 +82,12 @@ export async function accumulateDareL1(ctx: GpuContext, packed: PackedInputs, st
   const out = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'dare partials');
   const release: GPUBuffer[] = [];
   try {
-    const enc = ctx.device.createCommandEncoder();
-    encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.ceil(blocks / WG)), release);
-    submit(ctx, enc, release);
-    const raw = await readBuffer(ctx, out, bytes);
-    ctx.check();
+    const raw = await guarded(ctx, 'dare_l1', async () => {
+      const enc = ctx.device.createCommandEncoder();
+      encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.ceil(blocks / WG)), release);
+      submit(ctx, enc, release);
+      return readBuffer(ctx, out, bytes);
+    });
     const part = new Float32Array(raw.buffer, raw.byteOffset, blocks * k * 2);
     for (let b = 0; b < blocks; b++) {
       for (let j = 0; j < k; j++) { all[j] += part[(b * k + j) * 2]; kept[j] += part[(b * k + j) * 2 + 1]; }

@@ -4,7 +4,7 @@
  */
 import type { GpuContext } from '../context';
 import type { PackedInputs } from '../packed';
-import { encodeDispatch, grid, submit } from '../dispatch';
+import { encodeDispatch, grid, guarded, submit } from '../dispatch';
 import { readBuffer } from '../readback';
 import { GpuError } from '../errors';
 import { MAX_INPUTS, UniformWriter, WG } from './uniform';
@@ -50,12 +50,13 @@ export async function radixHistChunk(ctx: GpuContext, packed: PackedInputs, k: n
   const out = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'hist');
   const release: GPUBuffer[] = [];
   try {
-    const enc = ctx.device.createCommandEncoder();
-    enc.clearBuffer(out, 0, bytes);
-    encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / WG), 4096)), release);
-    submit(ctx, enc, release);
-    const raw = await readBuffer(ctx, out, bytes);
-    ctx.check();
+    const raw = await guarded(ctx, 'radix_hist', async () => {
+      const enc = ctx.device.createCommandEncoder();
+      enc.clearBuffer(out, 0, bytes);
+      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / WG), 4096)), release);
+      submit(ctx, enc, release);
+      return readBuffer(ctx, out, bytes);
+    });
     hist.set(new Uint32Array(raw.buffer, raw.byteOffset, nq * 256));
     return hist;
   } finally {
