@@ -13,7 +13,7 @@ import { executeMerge } from '../core/merge/execute';
 import type { MergeRecipe } from '../core/merge/recipe';
 import type { MergeBackend } from '../core/merge/types';
 import { KinmergeError } from '../core/errors';
-import type { ByteSink, ByteSource, TensorSource } from '../core/types';
+import type { ByteSink, ByteSource, ProgressFn, TensorSource } from '../core/types';
 import type { Evaluator } from '../eval/evaluator';
 import { instantiateRecipe, PAPER_SLERP } from '../evolve/recipe';
 import type { EvolveDeps, KinshipMetric, ModelRecord, Scores } from '../evolve/types';
@@ -30,9 +30,23 @@ export interface FamilyOptions {
   gramBackend?: GramBackend;
 }
 
+export interface MergeRecipeOptions {
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressFn;
+  /** Resolves references outside this family (default: this family's models). */
+  resolve?: (ref: string) => TensorSource;
+}
+
 export interface Family {
   deps: EvolveDeps;
+  has(id: string): boolean;
   source(id: string): TensorSource;
+  /** Ids of the merged children, in creation order. */
+  merged(): string[];
+  parentsOf(id: string): string[];
+  /** Runs any recipe (references are model ids) into a new child `id`; returns the executor's notes. */
+  mergeRecipe(recipe: MergeRecipe, id: string, o?: MergeRecipeOptions): Promise<string[]>;
   /** The merged child's safetensors bytes (for export). */
   bytes(id: string): Uint8Array | undefined;
   recipeOf(id: string): MergeRecipe | undefined;
@@ -88,14 +102,22 @@ export function createFamily(o: FamilyOptions): Family {
     return s;
   };
 
-  const merge = async (a: string, b: string, id: string, signal?: AbortSignal) => {
-    const recipe = instantiateRecipe(template, a, b, BASE_ID);
+  const mergeRecipe = async (recipe: MergeRecipe, id: string, mo: MergeRecipeOptions = {}): Promise<string[]> => {
     const sink = memorySink();
-    await executeMerge({ recipe, resolve: async (ref) => get(ref), sink, seed, backend: o.mergeBackend, signal });
+    const resolve = mo.resolve ?? get;
+    const r = await executeMerge({
+      recipe, resolve: async (ref) => resolve(ref), sink, seed: mo.seed ?? seed, backend: o.mergeBackend,
+      signal: mo.signal, onProgress: mo.onProgress,
+    });
     const out = sink.bytes();
     bytes.set(id, out);
     recipes.set(id, recipe);
     sources.set(id, await openSafetensors(memorySource(out), id));
+    scores.delete(id);
+    return r.notes;
+  };
+  const merge = async (a: string, b: string, id: string, signal?: AbortSignal) => {
+    await mergeRecipe(instantiateRecipe(template, a, b, BASE_ID), id, { signal });
   };
 
   const deps: EvolveDeps = {
@@ -116,7 +138,19 @@ export function createFamily(o: FamilyOptions): Family {
 
   return {
     deps,
+    has: (id) => id === BASE_ID || sources.has(id),
     source: get,
+    merged: () => [...recipes.keys()],
+    parentsOf: (id) => {
+      const r = recipes.get(id);
+      if (!r) return [];
+      const refs = new Set<string>();
+      if (r.base_model && r.base_model !== BASE_ID) refs.add(r.base_model);
+      for (const m of r.models ?? []) if (m.model !== BASE_ID) refs.add(m.model);
+      for (const m of r.slices?.[0].sources ?? []) if (m.model !== BASE_ID) refs.add(m.model);
+      return [...refs];
+    },
+    mergeRecipe,
     bytes: (id) => bytes.get(id),
     recipeOf: (id) => recipes.get(id),
     scores,

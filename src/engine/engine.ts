@@ -1,0 +1,190 @@
+/**
+ * `createEngine(deps)`: the one implementation of MergeEngine. In the browser it runs inside a module
+ * Web Worker (worker.ts) behind comlink; in Node and tests it runs in-process. The zoo comes from an
+ * AssetReader; runs persist through an optional key-value store (IndexedDB in the browser).
+ */
+import { computeKinship, type GramBackend } from '../core/kinship';
+import { CancelledError, KinmergeError } from '../core/errors';
+import type { MergeBackend } from '../core/merge/types';
+import type { TensorSource } from '../core/types';
+import type { AssetReader } from '../eval/assets';
+import { weightChange } from '../evolve/analysis';
+import { runEvolution } from '../evolve/loop';
+import type { EvolveRecord } from '../evolve/types';
+import type {
+  BackendChoice, EngineInfo, EngineModel, EvolveRequest, MergeEngine, MergeOutcome, SavedRun, ZooSummary,
+} from './api';
+import { createFamily, type Family } from './family';
+import { loadZooFamily, type ZooFamily } from './zoo-family';
+
+/** Where a run is saved after each finished generation (idb-keyval in the browser). */
+export interface RunStore {
+  get(): Promise<SavedRun | undefined>;
+  set(run: SavedRun): Promise<void>;
+  del(): Promise<void>;
+}
+
+export interface EngineDeps {
+  assets: AssetReader;
+  runs?: RunStore;
+  /** Creates WebGPU backends (lazily imported so the CPU path never loads the GPU code). */
+  gpu?: () => Promise<{ merge: MergeBackend; gram: GramBackend; adapter: string; fallback: boolean }>;
+  onNote?: (m: string) => void;
+}
+
+interface Job { ctrl: AbortController; paused: boolean; wake?: () => void }
+
+export function createEngine(deps: EngineDeps): MergeEngine {
+  let info: EngineInfo = { backend: 'cpu', adapter: null, reason: 'not initialised yet', fallbackAdapter: false };
+  let mergeBackend: MergeBackend | undefined;
+  let gramBackend: GramBackend | undefined;
+  let zooP: Promise<ZooFamily> | undefined;
+  let bench: Family | undefined;
+  let run: Family | undefined;
+  const zooSources = new Map<string, TensorSource>();
+  const jobs = new Map<string, Job>();
+  let counter = 0;
+
+  const zoo = (): Promise<ZooFamily> => {
+    zooP ??= (async () => {
+      const z = await loadZooFamily(deps.assets);
+      for (const m of z.zoo.models) {
+        if (m.name === z.baseName) zooSources.set(m.name, z.base);
+        else if (z.foundation.has(m.name)) zooSources.set(m.name, z.foundation.get(m.name)!);
+        else zooSources.set(m.name, await deps.assets.source(`zoo/${m.path}model.safetensors`, m.name));
+      }
+      bench = createFamily({ base: z.base, foundation: zooSources, evaluator: z.evaluator, mergeBackend, gramBackend });
+      return z;
+    })();
+    zooP.catch(() => { zooP = undefined; });
+    return zooP;
+  };
+  const family = (id: string): Family => {
+    for (const f of [run, bench]) if (f?.has(id)) return f;
+    throw new KinmergeError('unknown-model', `No model "${id}" in this session. Pick a zoo model or a merge made in this session.`);
+  };
+  const job = (id: string): Job => {
+    const j: Job = { ctrl: new AbortController(), paused: false };
+    jobs.set(id, j);
+    return j;
+  };
+  const done = (id: string) => jobs.delete(id);
+  const params = (s: TensorSource) => s.tensors().reduce((n, t) => n + t.numel, 0);
+
+  const engine: MergeEngine = {
+    async init(choice: BackendChoice = 'auto') {
+      await mergeBackend?.dispose?.();
+      mergeBackend = undefined; gramBackend = undefined;
+      if (choice === 'cpu') info = { backend: 'cpu', adapter: null, reason: 'CPU backend chosen.', fallbackAdapter: false };
+      else if (!deps.gpu) info = { backend: 'cpu', adapter: null, reason: 'WebGPU is not available in this environment.', fallbackAdapter: false };
+      else {
+        try {
+          const g = await deps.gpu();
+          mergeBackend = g.merge; gramBackend = g.gram;
+          info = { backend: 'webgpu', adapter: g.adapter, reason: null, fallbackAdapter: g.fallback };
+        } catch (e) {
+          if (choice === 'webgpu') throw e;
+          info = { backend: 'cpu', adapter: null, reason: (e as Error).message, fallbackAdapter: false };
+        }
+      }
+      zooP = undefined; run = undefined; // rebuild families with the new backends
+      return info;
+    },
+    async info() { return info; },
+    async zoo(): Promise<ZooSummary> {
+      const z = await zoo();
+      return {
+        name: z.zoo.name, skills: z.zoo.skills, base: z.baseName,
+        models: z.zoo.models.map((m) => ({ id: m.name, kind: 'zoo', role: m.role, skill: m.skill, params: params(zooSources.get(m.name)!) })),
+      };
+    },
+    async models(): Promise<EngineModel[]> {
+      const list = (await engine.zoo()).models;
+      for (const f of [bench, run]) for (const id of f?.merged() ?? []) {
+        list.push({ id, kind: 'merged', parents: f!.parentsOf(id), params: params(f!.source(id)) });
+      }
+      return list;
+    },
+    async kinship(jobId, ids, opts = {}, onProgress) {
+      const z = await zoo();
+      const j = job(jobId);
+      try {
+        return await computeKinship({
+          base: z.base, models: ids.map((id) => family(id).source(id)), split: opts.split,
+          backend: gramBackend, signal: j.ctrl.signal, onProgress,
+        });
+      } finally { done(jobId); }
+    },
+    async merge(jobId, req, onProgress): Promise<MergeOutcome> {
+      await zoo();
+      const j = job(jobId);
+      const t0 = performance.now();
+      try {
+        const id = req.id ?? `merge-${++counter}`;
+        const notes = await bench!.mergeRecipe(req.recipe, id, { seed: req.seed, signal: j.ctrl.signal, onProgress, resolve: (ref) => family(ref).source(ref) });
+        return { id, notes, params: params(bench!.source(id)), seconds: (performance.now() - t0) / 1000 };
+      } finally { done(jobId); }
+    },
+    async evaluate(jobId, id) {
+      await zoo();
+      const j = job(jobId);
+      try { return await family(id).deps.evaluate(id, j.ctrl.signal); } finally { done(jobId); }
+    },
+    async evolve(jobId, req, onEvent): Promise<EvolveRecord> {
+      const z = await zoo();
+      const saved = req.resume ? await deps.runs?.get() : undefined;
+      if (req.resume && !saved) throw new KinmergeError('no-saved-run', 'There is no saved run to resume.');
+      const request = saved ? saved.request : req;
+      const j = job(jobId);
+      run = createFamily({
+        base: z.base, foundation: zooSources, evaluator: z.evaluator, template: request.template,
+        seed: request.config.seed, mergeBackend, gramBackend,
+      });
+      try {
+        if (saved) await run.replay(saved.state.models, j.ctrl.signal);
+        const rec = await runEvolution(request.foundation, request.config, run.deps, {
+          signal: j.ctrl.signal,
+          resume: saved?.state,
+          gate: () => (j.paused ? new Promise<void>((r) => { j.wake = r; }) : Promise.resolve()),
+          onEvent: (e) => {
+            if (e.type === 'generation') void deps.runs?.set({ request, state: e.state, savedAt: new Date().toISOString() });
+            onEvent?.(e);
+          },
+        });
+        await deps.runs?.del();
+        return rec;
+      } finally { done(jobId); }
+    },
+    async savedRun() { return (await deps.runs?.get()) ?? null; },
+    async clearSavedRun() { await deps.runs?.del(); },
+    async pause(jobId) { const j = jobs.get(jobId); if (j) j.paused = true; },
+    async resume(jobId) { const j = jobs.get(jobId); if (j) { j.paused = false; j.wake?.(); j.wake = undefined; } },
+    async cancel(jobId) {
+      const j = jobs.get(jobId);
+      if (!j) return;
+      j.ctrl.abort(new CancelledError());
+      j.paused = false; j.wake?.();
+    },
+    async weightChange(parent, child) {
+      await zoo();
+      return weightChange(family(parent).source(parent), family(child).source(child));
+    },
+    async exportModel(id) {
+      await zoo();
+      const f = family(id);
+      const b = f.bytes(id);
+      if (b) return b;
+      const s = f.source(id);
+      const infos = s.tensors();
+      const { encodeSafetensors } = await import('../core/safetensors');
+      const tensors = [];
+      for (const t of infos) tensors.push({ name: t.name, dtype: t.dtype, shape: t.shape, data: await s.readRaw(t.name, 0, t.numel) });
+      return encodeSafetensors(tensors, s.metadata());
+    },
+    async recipeOf(id) {
+      await zoo();
+      return family(id).recipeOf(id) ?? null;
+    },
+  };
+  return engine;
+}
