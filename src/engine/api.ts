@@ -60,6 +60,12 @@ export interface EvolveRequest {
   resume?: boolean;
   /** Merge operator template ($A, $B, $BASE); default the paper's gradient SLERP. */
   template?: MergeRecipe;
+  /**
+   * 'cpu' (default): merges and kinship on the CPU reference, bit-identical to `kinmerge evolve` on
+   * any machine, so a share link reproduces the same lineage and scores; 'engine': the engine's
+   * backend (WebGPU when available), equal within the documented ULPs.
+   */
+  compute?: 'cpu' | 'engine';
 }
 
 export interface SavedRun {

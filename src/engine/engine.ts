@@ -138,7 +138,8 @@ export function createEngine(deps: EngineDeps): MergeEngine {
       const j = job(jobId);
       run = createFamily({
         base: z.base, foundation: zooSources, evaluator: z.evaluator, template: request.template,
-        seed: request.config.seed, mergeBackend, gramBackend,
+        seed: request.config.seed,
+        ...(request.compute === 'engine' ? { mergeBackend, gramBackend } : {}),
       });
       try {
         if (saved) await run.replay(saved.state.models, j.ctrl.signal);
