@@ -28,7 +28,7 @@ struct Params {
   _pad2: f32,
   // model j: m[3j] = (word offset, dtype, sparsify kind 0 none / 1 magnitude / 2 bernoulli, rng key)
   //          m[3j+1] = (v_hi, ik_hi, v_lo, ik_lo) magnitude boundaries
-  //          m[3j+2] = (bits(weight), bits(scale), thr24, 0)  scale = DARE L1 rescale factor or 1
+  //          m[3j+2] = (bits(weight), bits(weight * scale), thr24, 0)  scale = DARE L1 rescale factor or 1
   m: array<vec4<u32>, 48>,
 }
 
@@ -44,45 +44,64 @@ fn in_top(u: u32, ik: u32, v: u32, ik_cut: u32) -> bool {
   return u > v || (u == v && ik >= ik_cut);
 }
 
+// Error-free a + b = s + e (Knuth's TwoSum): the pass keeps d = x - base and the sums in two floats,
+// so the result is within about 1 f32 rounding of the CPU's float64 arithmetic instead of several.
+fn two_sum(a: f32, b: f32) -> vec2<f32> {
+  let s = a + b;
+  let bb = s - a;
+  return vec2<f32>(s, (a - (s - bb)) + (b - bb));
+}
+
+fn acc_add(acc: vec2<f32>, x: vec2<f32>) -> vec2<f32> {
+  let t = two_sum(acc.x, x.x);
+  return two_sum(t.x, t.y + acc.y + x.y);
+}
+
 fn value(i: u32) -> f32 {
   let b = ld(params.base_off, params.base_dt, i);
   let gi = params.start + i;
   let ik = 0xffffffffu - gi;
-  var W: array<f32, MAXK>;
-  var sum = 0.0;
+  var W: array<vec2<f32>, MAXK>;
+  var sum = vec2<f32>(0.0, 0.0);
   for (var j = 0u; j < params.k; j = j + 1u) {
     let a = params.m[3u * j];
     let r = params.m[3u * j + 1u];
     let c = params.m[3u * j + 2u];
-    let d = ld(a.x, a.y, i) - b;
+    let d = two_sum(ld(a.x, a.y, i), -b);
     var keep = true;
     if (a.z == 1u) {
-      let u = bitcast<u32>(abs(d));
+      let u = bitcast<u32>(abs(d.x));
       keep = in_top(u, ik, r.x, r.y) && !in_top(u, ik, r.z, r.w);
     } else if (a.z == 2u) {
       keep = (bits_at(a.w, gi) >> 8u) < c.z;
     }
-    var wd = 0.0;
-    if (keep) { wd = bitcast<f32>(c.x) * (d * bitcast<f32>(c.y)); }
+    var wd = vec2<f32>(0.0, 0.0);
+    if (keep) {
+      // coef = weight * DARE scale, formed in f64 on the CPU (one rounding).
+      let coef = bitcast<f32>(c.y);
+      wd = two_sum(coef * d.x, coef * d.y);
+    }
     W[j] = wd;
-    sum = sum + wd;
+    sum = acc_add(sum, wd);
   }
   var mixed = sum;
   var div = params.div;
   if ((params.flags & 1u) != 0u) {
-    let pos = sum >= 0.0;
-    mixed = 0.0;
+    let pos = (sum.x + sum.y) >= 0.0;
+    mixed = vec2<f32>(0.0, 0.0);
     div = 0.0;
     for (var j = 0u; j < params.k; j = j + 1u) {
-      if (W[j] != 0.0 && (W[j] > 0.0) == pos) {
-        mixed = mixed + W[j];
+      if (W[j].x != 0.0 && (W[j].x > 0.0) == pos) {
+        mixed = acc_add(mixed, W[j]);
         div = div + bitcast<f32>(params.m[3u * j + 2u].x);
       }
     }
     if (div == 0.0) { div = 1.0; }
   }
-  if ((params.flags & 2u) != 0u) { mixed = mixed / div; }
-  return b + params.lambda * mixed;
+  var f = params.lambda;
+  if ((params.flags & 2u) != 0u) { f = params.lambda / div; }
+  let o = two_sum(b, mixed.x * f);
+  return o.x + (o.y + mixed.y * f);
 }
 
 @compute @workgroup_size(WG)

@@ -41,7 +41,7 @@ function gtaUniform(packed: PackedInputs, start: number, models: GtaKernelModel[
     const b = 48 + 48 * j;
     u.u32(b, packed.offs[j]).u32(b + 4, packed.codes[j]).u32(b + 8, m.kind).u32(b + 12, m.key)
       .u32(b + 16, m.hi.v).u32(b + 20, m.hi.ikCut).u32(b + 24, m.lo.v).u32(b + 28, m.lo.ikCut)
-      .f32(b + 32, m.weight).f32(b + 36, m.scale).u32(b + 40, m.thr24);
+      .f32(b + 32, m.weight).f32(b + 36, m.weight * m.scale).u32(b + 40, m.thr24);
   });
   return u.buf;
 }
@@ -78,7 +78,7 @@ export async function accumulateDareL1(ctx: GpuContext, packed: PackedInputs, st
   const uniform = gtaUniform(packed, start, models, { consensus: false, normalize: false, div: 1, lambda: 1 }, 0);
   const p = await ctx.pipelines.get('dare_l1', { inputs: 1, outputs: 1 }, { WG, BLOCK: DARE_BLOCK });
   const blocks = Math.ceil(n / DARE_BLOCK);
-  const bytes = blocks * k * 2 * 4;
+  const bytes = blocks * k * 4 * 4;
   const out = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'dare partials');
   const release: GPUBuffer[] = [];
   try {
@@ -88,9 +88,13 @@ export async function accumulateDareL1(ctx: GpuContext, packed: PackedInputs, st
       submit(ctx, enc, release);
       return readBuffer(ctx, out, bytes);
     });
-    const part = new Float32Array(raw.buffer, raw.byteOffset, blocks * k * 2);
+    const part = new Float32Array(raw.buffer, raw.byteOffset, blocks * k * 4);
     for (let b = 0; b < blocks; b++) {
-      for (let j = 0; j < k; j++) { all[j] += part[(b * k + j) * 2]; kept[j] += part[(b * k + j) * 2 + 1]; }
+      for (let j = 0; j < k; j++) {
+        const o = (b * k + j) * 4;
+        all[j] += part[o] + part[o + 1];
+        kept[j] += part[o + 2] + part[o + 3];
+      }
     }
   } finally {
     ctx.pool.release(out);
