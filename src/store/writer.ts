@@ -1,7 +1,8 @@
 /**
  * Atomic writes of one new model: chunks first, manifest last. A `ModelWriter` is one import in
  * flight; `commit` makes it visible, `abort` deletes every key it wrote. Bytes pass through one
- * reusable chunk buffer, so memory is bounded by the chunk size whatever the model size.
+ * small reusable staging buffer into Blob parts (stored off the JS heap), so memory is bounded by the
+ * stage size (4 MiB) whatever the chunk and model sizes.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { parseHeader, parseHeaderLength, MAX_HEADER_BYTES } from '../core/safetensors';
@@ -23,10 +24,8 @@ export interface WriterHost {
 
 const toHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
-/** Stored chunk values are Blobs: IndexedDB keeps them out of the JS heap and reads slices lazily. */
-function chunkValue(bytes: Uint8Array): Blob | Uint8Array {
-  return typeof Blob === 'function' ? new Blob([bytes as Uint8Array<ArrayBuffer>]) : bytes.slice();
-}
+/** Bytes staged on the JS heap before they are copied into a Blob part. */
+const STAGE_BYTES = 4 * 1024 * 1024;
 
 export class ModelWriter {
   private readonly written: string[] = [];
@@ -57,12 +56,15 @@ export class ModelWriter {
     return this.openFile;
   }
 
-  /** @internal */
-  async putChunk(file: number, n: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * @internal Stored chunk values are Blobs: IndexedDB keeps them out of the JS heap and reads
+   * slices of them lazily.
+   */
+  async putChunk(file: number, n: number, value: Blob): Promise<void> {
     this.check();
     const key = chunkKey(this.id, file, n);
     this.written.push(key); // before the put: a put that fails half-way may still have landed
-    await this.host.kv.set(key, chunkValue(bytes));
+    await this.host.kv.set(key, value);
   }
 
   /** @internal */
@@ -109,8 +111,12 @@ export class ModelWriter {
 
 /** One file of an import: buffers into chunks, hashes, and parses the safetensors header as it arrives. */
 export class FileWriter {
-  private readonly buf: Uint8Array;
-  private fill = 0;
+  private readonly chunkBytes: number;
+  private readonly stage: Uint8Array;
+  private stageFill = 0;
+  /** Blob parts of the current chunk, and how many bytes they plus the stage hold. */
+  private parts: Blob[] = [];
+  private chunkFill = 0;
   private chunkIndex = 0;
   private total = 0;
   private readonly hash = sha256.create();
@@ -122,7 +128,8 @@ export class FileWriter {
 
   constructor(private readonly model: ModelWriter, readonly index: number, readonly name: string, readonly expectedBytes?: number) {
     this.weights = isWeightFile(name);
-    this.buf = new Uint8Array(model.chunkBytes);
+    this.chunkBytes = model.chunkBytes;
+    this.stage = new Uint8Array(Math.min(STAGE_BYTES, model.chunkBytes));
     if (this.weights) this.head = new Uint8Array(0);
   }
 
@@ -141,11 +148,13 @@ export class FileWriter {
     this.total += bytes.length;
     let pos = 0;
     while (pos < bytes.length) {
-      const n = Math.min(bytes.length - pos, this.buf.length - this.fill);
-      this.buf.set(bytes.subarray(pos, pos + n), this.fill);
-      this.fill += n;
+      const n = Math.min(bytes.length - pos, this.stage.length - this.stageFill, this.chunkBytes - this.chunkFill);
+      this.stage.set(bytes.subarray(pos, pos + n), this.stageFill);
+      this.stageFill += n;
+      this.chunkFill += n;
       pos += n;
-      if (this.fill === this.buf.length) await this.flush(signal);
+      if (this.stageFill === this.stage.length || this.chunkFill === this.chunkBytes) this.unstage();
+      if (this.chunkFill === this.chunkBytes) await this.flush(signal);
     }
   }
 
@@ -161,10 +170,11 @@ export class FileWriter {
       safetensors = { headerLength: h.headerLength, metadata: h.metadata, tensors: h.tensors };
       this.head = undefined;
     }
-    if (this.fill > 0) await this.flush(signal);
+    this.unstage();
+    if (this.chunkFill > 0) await this.flush(signal);
     const rec: StoredFile = {
       name: this.name, bytes: this.total, sha256: toHex(this.hash.digest()),
-      chunkBytes: this.buf.length, chunks: this.chunkIndex, safetensors,
+      chunkBytes: this.chunkBytes, chunks: this.chunkIndex, safetensors,
     };
     this.finished = true;
     this.model.addFile(rec);
@@ -191,10 +201,19 @@ export class FileWriter {
     }
   }
 
+  /** Copies the staged bytes into a Blob part (off the JS heap) so the stage can be reused. */
+  private unstage(): void {
+    if (this.stageFill === 0) return;
+    this.parts.push(new Blob([this.stage.subarray(0, this.stageFill) as Uint8Array<ArrayBuffer>])); // copies now
+    this.stageFill = 0;
+  }
+
   private async flush(signal?: AbortSignal): Promise<void> {
     throwIfAborted(signal);
-    await this.model.putChunk(this.index, this.chunkIndex, this.buf.subarray(0, this.fill));
+    const value = new Blob(this.parts);
+    this.parts = [];
+    this.chunkFill = 0;
+    await this.model.putChunk(this.index, this.chunkIndex, value);
     this.chunkIndex++;
-    this.fill = 0;
   }
 }
