@@ -37,6 +37,8 @@ export interface EvalResult extends SuiteScores {
 }
 
 export interface Evaluator {
+  /** Creates the ORT session now (compiling wasm, planning the graph) instead of on the first score. */
+  ready(): Promise<void>;
   score(weights: ModelWeights, signal?: AbortSignal): Promise<EvalResult>;
   dispose(): Promise<void>;
 }
@@ -113,6 +115,9 @@ export function createEvaluator(opts: EvaluatorOptions): Evaluator {
   let disposed = false;
 
   return {
+    async ready() {
+      await session();
+    },
     async score(weights, signal) {
       if (disposed) throw new CancelledError('This evaluator was disposed.');
       const ws = await loadWeights(c, weights, signal);

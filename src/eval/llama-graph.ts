@@ -82,10 +82,18 @@ export function buildLlamaGraph(c: LlamaConfig): Uint8Array {
     return g.one('Mul', [g.one('Div', [x, inv]), w]);
   };
   const linear = (x: string, w: string): string => g.one('Gemm', [x, w], { transB: int(1) });
-  // x [B, heads, T, hd] -> x*cos + rotate_half(x)*sin, rotate_half = cat(-x2, x1)
+  // x [B, heads, T, hd] -> x*cos + rotate_half(x)*sin, with rotate_half(x) = cat(-x2, x1) written as
+  // x @ R for a signed permutation R [hd, hd]: exact (one nonzero term per output), and it avoids
+  // Split, whose webgpu kernel rejected this graph's shapes.
+  const half = hd / 2;
+  const rotValues = new Array<number>(hd * hd).fill(0);
+  for (let j = 0; j < half; j++) {
+    rotValues[(j + half) * hd + j] = -1;
+    rotValues[j * hd + j + half] = 1;
+  }
+  g.inits.push(floatTensor('const_rotate_half', rotValues, [hd, hd]));
   const rope = (x: string): string => {
-    const [x1, x2] = g.op('Split', [x], { axis: int(-1) }, 2);
-    const rot = g.one('Concat', [g.one('Neg', [x2]), x1], { axis: int(-1) });
+    const rot = g.one('MatMul', [x, 'const_rotate_half']);
     return g.one('Add', [g.one('Mul', [x, cos]), g.one('Mul', [rot, sin])]);
   };
   const toHeads = (x: string, shape: string): string => g.one('Transpose', [g.one('Reshape', [x, shape])], { perm: ints([0, 2, 1, 3]) });

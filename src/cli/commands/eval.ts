@@ -123,6 +123,9 @@ export const evalCommand: Command = {
           const suites = await loadSuites(r, t.vocab, t.config.maxPositions, skills);
           ev = createEvaluator({ suites, config: t.config, vocab: t.vocab, batchSize, numThreads });
           evaluators.set(key, ev);
+          const started = performance.now();
+          await ev.ready();
+          if (!f.json) io.err(`onnxruntime-web session ready in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
         }
         const started = performance.now();
         const res = await ev.score(t.source);

@@ -1,0 +1,67 @@
+/**
+ * Module worker for eval.browser.test.ts: runs the evaluator (onnxruntime-web, wasm EP by default)
+ * inside a Web Worker, as the engine worker does, and posts the results back.
+ */
+import { createEvaluator } from '../../src/eval/evaluator';
+import { parseSuite } from '../../src/eval/suites';
+import { loadModelDir, loadSuites, loadZooIndex } from '../../src/eval/assets';
+import { fetchAssetReader } from '../../src/eval/fetch-assets';
+import type { Backend } from '../../src/eval/ort-session';
+import { makeFixture } from '../eval/fixture';
+import { randomWeights } from '../eval/random-model';
+import { zooSizedConfig, zooSizedSuites, zooSizedVocab } from '../eval/synthetic';
+
+type Request = { kind: 'fixture'; backend: Backend; perSkill: number; batchSize: number } | { kind: 'bench'; runs: number } | { kind: 'zoo' };
+
+async function handle(req: Request): Promise<unknown> {
+  if (req.kind === 'fixture') {
+    const fx = makeFixture(5, req.perSkill);
+    const suites = await Promise.all(Object.entries(fx.suites).map(([k, t]) => parseSuite(k, t, fx.vocab, fx.config.maxPositions)));
+    const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: req.batchSize, backend: req.backend });
+    try {
+      const r = await ev.score(fx.weights);
+      return { scores: r.scores, mc: r.mc, expected: fx.expected, expectedMc: fx.expectedMc };
+    } finally {
+      await ev.dispose();
+    }
+  }
+  if (req.kind === 'bench') {
+    const suites = zooSizedSuites();
+    const ev = createEvaluator({ suites, config: zooSizedConfig, vocab: zooSizedVocab });
+    const t0 = performance.now();
+    await ev.ready();
+    const readyMs = performance.now() - t0;
+    const scoreMs: number[] = [];
+    for (let i = 0; i < req.runs; i++) {
+      const w = randomWeights(zooSizedConfig, 100 + i); // a new model each time: no cache hits
+      const t = performance.now();
+      await ev.score(w);
+      scoreMs.push(performance.now() - t);
+    }
+    await ev.dispose();
+    return { readyMs, scoreMs, crossOriginIsolated: globalThis.crossOriginIsolated, sequences: suites.reduce((a, s) => a + s.examples.length, 0) };
+  }
+  const r = fetchAssetReader('/');
+  const index = await loadZooIndex(r);
+  const out: { model: string; scores: Record<string, number>; average: number; ms: number }[] = [];
+  let ev: ReturnType<typeof createEvaluator> | undefined;
+  try {
+    for (const m of index.models) {
+      const model = await loadModelDir(r, `zoo/${m.path}`, m.name);
+      ev ??= createEvaluator({ suites: await loadSuites(r, model.vocab, model.config.maxPositions), config: model.config, vocab: model.vocab });
+      const t = performance.now();
+      const res = await ev.score(model.source);
+      out.push({ model: m.name, scores: res.scores, average: res.average, ms: performance.now() - t });
+    }
+  } finally {
+    await ev?.dispose();
+  }
+  return out;
+}
+
+self.onmessage = (e: MessageEvent<Request>) => {
+  handle(e.data).then(
+    (result) => self.postMessage({ ok: true, result }),
+    (err: Error) => self.postMessage({ ok: false, error: `${err.name}: ${err.message}` }),
+  );
+};

@@ -1,0 +1,41 @@
+import { describe, it, expect } from 'vitest';
+
+function inWorker<T>(req: unknown, timeoutMs = 100_000): Promise<T> {
+  const w = new Worker(new URL('./eval-worker.ts', import.meta.url), { type: 'module' });
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('worker timed out')), timeoutMs);
+    w.onmessage = (e: MessageEvent<{ ok: boolean; result?: T; error?: string }>) => {
+      clearTimeout(timer);
+      w.terminate();
+      if (e.data.ok) resolve(e.data.result as T);
+      else reject(new Error(e.data.error));
+    };
+    w.onerror = (e) => { clearTimeout(timer); w.terminate(); reject(new Error(e.message)); };
+    w.postMessage(req);
+  });
+}
+
+type FixtureResult = { scores: Record<string, number>; mc: Record<string, number>; expected: Record<string, number>; expectedMc: Record<string, number> };
+
+describe('evaluation in a module Web Worker (Chromium)', () => {
+  it('wasm EP: the fixture scores equal the constructed ones (the same the Node tests check)', async () => {
+    const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'wasm', perSkill: 12, batchSize: 16 });
+    expect(r.scores).toEqual(r.expected);
+    expect(r.mc).toEqual(r.expectedMc);
+  });
+
+  // SwiftShader compiles every WGSL kernel on the CPU: ~90 s of CPU on this 2-core machine, so it is
+  // opt-in (VITE_EVAL_WEBGPU=1 npx vitest run --config vitest.browser.config.ts test/browser/eval.browser.test.ts).
+  it.skipIf(import.meta.env.VITE_EVAL_WEBGPU !== '1')('webgpu EP (SwiftShader here) gives the same scores', async () => {
+    const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'webgpu', perSkill: 4, batchSize: 256 }, 170_000);
+    expect(r.scores).toEqual(r.expected);
+    expect(r.mc).toEqual(r.expectedMc);
+  }, 180_000);
+
+  it('timing: a zoo-sized model on 6 x 200 prompts', async () => {
+    const r = await inWorker<{ readyMs: number; scoreMs: number[]; crossOriginIsolated: boolean; sequences: number }>({ kind: 'bench', runs: 3 });
+    console.log(`[eval bench] session ready ${r.readyMs.toFixed(0)} ms; score ${r.sequences} sequences: ${r.scoreMs.map((x) => x.toFixed(0)).join(', ')} ms; crossOriginIsolated=${r.crossOriginIsolated}`);
+    expect(r.scoreMs.length).toBe(3);
+    expect(Math.min(...r.scoreMs)).toBeGreaterThan(0);
+  });
+});
