@@ -20,7 +20,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const build = spawnSync('node_modules/.bin/vite', ['build', '--logLevel', 'warn'], { stdio: 'inherit' });
+const build = spawnSync('node_modules/.bin/vite', ['build', '--logLevel', 'warn'], {
+  stdio: 'inherit',
+  // A NODE_ENV left over from a test shell would make a non-production build (no service worker).
+  env: { ...process.env, NODE_ENV: 'production' },
+});
 if (build.status !== 0) {
   console.error('kinmerge: the build failed (see above).');
   process.exit(build.status ?? 1);

@@ -1,0 +1,134 @@
+// Smoke journey over the built app: shell without console errors, keyboard view switching, the
+// heatmap and family tree fed from JSON fixtures through the file inputs, share links (round trip in
+// a fresh profile, hidden controls, a damaged link), and an offline reload through the service worker.
+import { describe, it, expect, inject, afterEach } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openProfile, screenshotDir, fixture, type Session } from './browser.ts';
+import { encodeShare } from '../../src/ui/share/codec.ts';
+
+const base = inject('baseURL');
+let s: Session | null = null;
+afterEach(async () => {
+  const problems = s?.problems ?? [];
+  await s?.close();
+  s = null;
+  expect(problems).toEqual([]);
+});
+const shot = (name: string) => s!.page.screenshot({ path: join(screenshotDir(), `${name}.png`), fullPage: false });
+
+describe('playground smoke', () => {
+  it('renders the shell and switches views with the keyboard', async () => {
+    s = await openProfile();
+    const { page } = s;
+    await page.goto(base);
+    await page.waitForSelector('main[data-view="library"]');
+    await expect.poll(() => page.textContent('[data-testid="capability"]')).toMatch(/WebGPU|CPU fallback/);
+    await page.focus('nav a[data-view="library"]');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-view'))).toBe('kinship');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('main[data-view="kinship"]');
+    expect(new URL(page.url()).hash).toBe('#/kinship');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('main[data-view="teach"]');
+    await page.click('text=Next');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toMatch(/^2\. What kinship measures/);
+  });
+
+  it('draws the heatmap from a kinship file, readable by keyboard', async () => {
+    s = await openProfile();
+    const { page } = s;
+    await page.goto(`${base}#/kinship`);
+    await page.setInputFiles('[data-testid="kinship-file"]', fixture('kinship-pcc.json'));
+    const m = JSON.parse(readFileSync(fixture('kinship-pcc.json'), 'utf8'));
+    await expect.poll(() => page.locator('rect[role="gridcell"]').count()).toBe(m.models.length ** 2);
+    await page.focus('rect[role="gridcell"][tabindex="0"]');
+    await page.keyboard.press('ArrowRight');
+    const want = `${m.models[0]} × ${m.models[1]}: pcc ${Number(m.matrix[0][1].toFixed(3))}`;
+    await expect.poll(() => page.textContent('[data-testid="heatmap-readout"]')).toBe(want);
+    await shot('kinship-heatmap');
+    // Narrow screens: the page must not scroll sideways (wide figures scroll inside themselves).
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot('kinship-narrow');
+  });
+
+  it('draws the evolution chart and family tree from run records, overlaid', async () => {
+    s = await openProfile();
+    const { page } = s;
+    await page.goto(`${base}#/evolve`);
+    await page.setInputFiles('[data-testid="evolve-file"]', [fixture('evolve-kinship.json'), fixture('evolve-greedy.json')]);
+    const rec = JSON.parse(readFileSync(fixture('evolve-kinship.json'), 'utf8'));
+    await expect.poll(() => page.locator('.tree .node').count()).toBe(rec.models.length);
+    expect(await page.locator('.tree .node rect').count()).toBe(rec.models.filter((x: { exploration: boolean }) => x.exploration).length);
+    expect(await page.locator('.chart .legend li').count()).toBe(3); // two runs + the key
+    expect(await page.locator('.chart .stoplabel').count()).toBe(1); // only the kinship run stopped early
+    expect(await page.textContent('[data-testid="evolve-summary"]')).toContain(rec.best.id);
+    await page.focus(`.tree .node[aria-label^="${rec.best.id},"]`);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.textContent('.detail')).toContain(rec.best.id);
+    await shot('evolve-dashboard');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('evolve-dashboard-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.locator('.tree').screenshot({ path: join(screenshotDir(), 'family-tree.png') });
+    await page.click('nav a[data-view="analysis"]');
+    await expect.poll(() => page.locator('[data-testid="scatter-stats"]').first().textContent()).toMatch(/^r = -?\d/);
+    await shot('analysis');
+    await page.click('nav a[data-view="merge"]');
+    await page.waitForSelector('select[data-control="merge.method"]');
+    await shot('merge-bench');
+  });
+
+  it('round-trips a share link into a fresh profile, with hidden controls', async () => {
+    s = await openProfile();
+    let page = s.page;
+    await page.goto(`${base}#/evolve`);
+    await page.selectOption('select[data-control="evolve.strategy"]', 'greedy');
+    await page.fill('input[data-control="evolve.k"]', '4');
+    await page.fill('input[data-control="evolve.seed"]', '1234');
+    await page.click('button.share');
+    const link = await page.inputValue('[data-testid="share-link"]');
+    expect(link).toMatch(/#\/evolve\?s=v1\.[A-Za-z0-9_-]+$/);
+    await s.close();
+    expect(s.problems).toEqual([]);
+
+    s = await openProfile();
+    page = s.page;
+    await page.goto(link);
+    await page.waitForSelector('main[data-view="evolve"]');
+    await expect.poll(() => page.inputValue('input[data-control="evolve.seed"]')).toBe('1234');
+    expect(await page.inputValue('input[data-control="evolve.k"]')).toBe('4');
+    expect(await page.inputValue('select[data-control="evolve.strategy"]')).toBe('greedy');
+
+    // A teaching link: chosen controls are not rendered at all.
+    const token = await encodeShare({ version: 1, models: [{ zoo: 'tiny-math' }], recipe: null, strategy: 'kinship', params: {}, seed: 3, view: 'evolve', hide: ['evolve.seed', 'nav.teach', 'share.button'] });
+    await page.goto(`${base}#/evolve?s=${token}`);
+    await expect.poll(() => page.locator('input[data-control="evolve.seed"]').count()).toBe(0);
+    expect(await page.locator('nav a[data-view="teach"]').count()).toBe(0);
+    expect(await page.locator('button.share').count()).toBe(0);
+    expect(await page.locator('select[data-control="evolve.strategy"]').count()).toBe(1);
+
+    // A damaged link is a readable message, not a blank page.
+    await page.goto(`${base}#/kinship?s=v1.AAAA`);
+    await expect.poll(() => page.textContent('[role="alert"]')).toMatch(/damaged/);
+    expect(await page.locator('main[data-view="kinship"]').count()).toBe(1);
+  });
+
+  it('reloads offline after one visit (service worker precache)', async () => {
+    s = await openProfile();
+    const { page, context } = s;
+    await page.goto(base);
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    // The first load is not yet controlled; a reload is, and proves the cache path too.
+    await page.reload();
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForSelector('main[data-view="library"]');
+    expect(await page.textContent('h1')).toBe('kinmerge');
+    await context.setOffline(false);
+  });
+});

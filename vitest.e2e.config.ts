@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// End-to-end layer: one `vite build` per run (globalSetup), served with COOP/COEP on a free port,
+// driven by playwright-core on Debian's chromium with a fresh profile per test.
+export default defineConfig({
+  test: {
+    include: ['test/e2e/**/*.test.ts'],
+    globalSetup: ['test/e2e/global-setup.ts'],
+    environment: 'node',
+    testTimeout: 90_000,
+    hookTimeout: 180_000,
+    pool: 'forks',
+    // Chromium instances are heavy on a 2-core machine: run files one after another.
+    fileParallelism: false,
+  },
+});
