@@ -2,7 +2,9 @@
  * The model library: list, get, rename, delete, storage use, and the start-up sweep of orphans.
  * Models are written only through `ModelWriter` (writer.ts), which makes each import atomic.
  */
+import type { TensorSource } from '../core/types';
 import { idbStore, type KeyValueStore } from './kv';
+import { openLibraryModel } from './open';
 import { StoreError } from './errors';
 import { ChunkByteSource } from './chunk-source';
 import { ModelWriter, type WriterHost } from './writer';
@@ -93,6 +95,11 @@ export class Library implements WriterHost {
     return new ChunkByteSource(this.kv, id, i, f);
   }
 
+  /** The model as a TensorSource streaming from its chunks (see open.ts). */
+  async open(id: string, signal?: AbortSignal): Promise<TensorSource> {
+    return openLibraryModel(this, id, signal);
+  }
+
   /** Starts a new model; see ModelWriter. */
   async beginWrite(name: string, id = newModelId()): Promise<ModelWriter> {
     if (await this.get(id)) throw new StoreError('model-exists', `A model with id ${id} already exists.`);
@@ -111,7 +118,10 @@ export class Library implements WriterHost {
     const orphanKeys = new Map<string, string[]>();
     for (const k of keys) {
       const o = ownerOf(k);
-      if (!o || o.kind === 'model' || withManifest.has(o.id) || this.active.has(o.id)) continue;
+      if (!o || o.kind === 'model' || this.active.has(o.id)) continue;
+      // A committed model's chunks are its own; its leftover marker (a commit that died just after
+      // writing the manifest) is tidied away.
+      if (withManifest.has(o.id) && o.kind !== 'pending') continue;
       const list = orphanKeys.get(o.id) ?? [];
       list.push(k);
       orphanKeys.set(o.id, list);
@@ -121,7 +131,7 @@ export class Library implements WriterHost {
     for (const [id, ks] of orphanKeys) {
       if (await this.heldElsewhere(id)) continue;
       for (let i = 0; i < ks.length; i += 256) await this.kv.delMany(ks.slice(i, i + 256));
-      ids.push(id);
+      if (!withManifest.has(id)) ids.push(id);
       removed += ks.length;
     }
     return { ids, removedKeys: removed };

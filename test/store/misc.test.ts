@@ -57,6 +57,17 @@ describe('sweep, cancel, folders', () => {
     expect(await kv.keys()).toEqual([]);
   });
 
+  it('a marker left by a commit that died after the manifest is tidied, the model kept', async () => {
+    const { lib, kv } = freshLibrary(512);
+    const m = await importFiles(lib, [tinyFile(2).file]);
+    const keys = await sortedKeys(kv);
+    await kv.set(`pending:${m.id}`, { id: m.id, name: m.name, started: 0 });
+    const r = await lib.sweepOrphans();
+    expect(r).toEqual({ ids: [], removedKeys: 1 });
+    expect(await sortedKeys(kv)).toEqual(keys);
+    expect((await lib.open(m.id)).tensors().length).toBe(Object.keys(m.tensorIndex).length);
+  });
+
   it('cancelling a local file import and an export', async () => {
     const { lib, kv } = freshLibrary(512);
     const before = await sortedKeys(kv);
