@@ -105,6 +105,7 @@ export function createEvaluator(opts: EvaluatorOptions): Evaluator {
     return t;
   };
   let sessionP: Promise<OrtSession> | undefined;
+  let readyP: Promise<void> | undefined;
   const session = (): Promise<OrtSession> => {
     sessionP ??= createOrtSession(buildLlamaGraph(c), { backend: opts.backend, device: opts.device, numThreads: opts.numThreads });
     sessionP.catch(() => (sessionP = undefined)); // a failed create is retried next time
@@ -116,7 +117,22 @@ export function createEvaluator(opts: EvaluatorOptions): Evaluator {
 
   return {
     async ready() {
-      await session();
+      readyP ??= (async () => {
+        const s = await session();
+        // One run at the largest batch shape with zero weights: ORT grows its arena and wasm memory
+        // once, here, instead of during the first model's score.
+        const big = batches.reduce((a, b) => (b.items.length * b.seq > a.items.length * a.seq ? b : a));
+        const zeros: Record<string, Feed> = {};
+        for (const t of expectedTensors(c)) zeros[t.name] = { data: new Float32Array(t.shape.reduce((x, y) => x * y, 1)), dims: t.shape };
+        const prepared = s.prepareWeights(zeros);
+        try {
+          await s.run({ [GRAPH_INPUTS.ids]: { data: new BigInt64Array(big.items.length * big.seq), dims: [big.items.length, big.seq] }, ...positional(big.seq) }, prepared, GRAPH_OUTPUT);
+        } finally {
+          prepared.dispose();
+        }
+      })();
+      readyP.catch(() => (readyP = undefined));
+      return readyP;
     },
     async score(weights, signal) {
       if (disposed) throw new CancelledError('This evaluator was disposed.');
