@@ -64,6 +64,12 @@ export class Library implements WriterHost {
     return m;
   }
 
+  /** Models holding a weight file with this sha256 (to spot a model that is already in the library). */
+  async findByHash(sha256: string): Promise<ModelManifest[]> {
+    const h = sha256.toLowerCase();
+    return (await this.list()).filter((m) => m.files.some((f) => f.safetensors && f.sha256 === h));
+  }
+
   async rename(id: string, name: string): Promise<ModelManifest> {
     const trimmed = name.trim();
     if (!trimmed) throw new StoreError('bad-name', 'A model name cannot be empty.');

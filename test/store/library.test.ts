@@ -24,6 +24,8 @@ describe('library', () => {
     expect(keys.filter((k) => k.startsWith('pending:'))).toEqual([]);
 
     expect((await lib.list()).map((x) => x.id)).toEqual([m.id]);
+    expect((await lib.findByHash(sha256Hex(bytes).toUpperCase())).map((x) => x.id)).toEqual([m.id]);
+    expect(await lib.findByHash('00')).toEqual([]);
     await lib.rename(m.id, '  tiny-3 ');
     expect((await lib.get(m.id))!.name).toBe('tiny-3');
     await expect(lib.rename(m.id, ' ')).rejects.toThrow(StoreError);

@@ -83,6 +83,18 @@ describe('sweep, cancel, folders', () => {
     expect(sink.aborted).toBe(true);
   });
 
+  it('a sink fed in 7-byte pieces (header split across writes and chunks) stores the same file', async () => {
+    const { lib } = freshLibrary(100);
+    const { bytes, model } = tinyFile(6);
+    const sink = await importFromSink(lib, { name: 'pieces', expectedBytes: bytes.length });
+    for (let o = 0; o < bytes.length; o += 7) await sink.write(bytes.subarray(o, o + 7));
+    await sink.close();
+    const src = await lib.open(sink.id);
+    for (const t of model.tensors) expect(await src.readF32(t.name, 0, t.values.length)).toEqual(t.values);
+    const file = await lib.fileSource(sink.id, 0);
+    expect(await file.read(0, bytes.length)).toEqual(bytes);
+  });
+
   it('a stored chunk that went missing is a named error on read', async () => {
     const { lib, kv } = freshLibrary(512);
     const m = await importFiles(lib, [tinyFile(1).file]);
