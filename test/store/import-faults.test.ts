@@ -118,6 +118,28 @@ describe('every fault leaves the library exactly as before', () => {
     expect(await sortedKeys(kv)).toEqual(before);
   });
 
+  it('a Hub shard that breaks off after the first shard was stored: both shards are removed', async () => {
+    const { lib, kv, before } = await withOneModel();
+    const { parts } = tinyShards(12, 2);
+    for (const [name, b] of parts) {
+      server.putHub('acme/flaky', 'main', name, b, name.includes('-00002-') ? { dropAfter: 100 } : {});
+    }
+    const err = await importFromHub(lib, 'acme/flaky', { baseUrl: server.baseUrl }).catch((e) => e);
+    expect(err).toMatchObject({ name: 'NetworkError', code: 'connection-lost', message: expect.stringContaining('model-00002-of-00002.safetensors') });
+    expect(await sortedKeys(kv)).toEqual(before);
+  });
+
+  it('two imports at once do not disturb each other', async () => {
+    const { lib } = freshLibrary(512);
+    const [a, b] = await Promise.all([
+      importFromUrl(lib, server.put('/par/a.safetensors', big)),
+      importFiles(lib, tinyShards(13, 2).files, { name: 'b' }),
+    ]);
+    expect(a.files[0].sha256).toBe(sha256Hex(big));
+    expect((await lib.list()).map((m) => m.id).sort()).toEqual([a.id, b.id].sort());
+    expect((await lib.sweepOrphans()).removedKeys).toBe(0);
+  });
+
   it('a server error and a missing file', async () => {
     const { lib, kv, before } = await withOneModel();
     await expect(importFromUrl(lib, server.put('/e500.safetensors', big, { status: 500 }))).rejects.toMatchObject({ code: 'http-status', status: 500 });
