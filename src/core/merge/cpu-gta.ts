@@ -8,7 +8,7 @@
  * Σ|d| and Σ|kept d| (f64); then one elementwise pass.
  */
 import { bitsAt, threshold24 } from '../rng';
-import { ChunkCache, DoubleBufferedWriter, forEachChunk } from './chunks';
+import { ChunkCache, DoubleBufferedWriter, forEachChunk, type OutputPool } from './chunks';
 import { RankTester, selectRankCuts } from './select';
 import type { GtaModel, PlanIO, TensorPlan } from './types';
 
@@ -41,7 +41,7 @@ interface ModelState {
   factor: number;
 }
 
-export async function runGta(plan: GtaPlan, io: PlanIO, cache: ChunkCache, signal?: AbortSignal): Promise<void> {
+export async function runGta(plan: GtaPlan, io: PlanIO, cache: ChunkCache, pool: OutputPool, signal?: AbortSignal): Promise<void> {
   const { numel, chunkElems } = io;
   const states: ModelState[] = [];
   for (const m of plan.models) {
@@ -68,40 +68,44 @@ export async function runGta(plan: GtaPlan, io: PlanIO, cache: ChunkCache, signa
   const sumW = w.reduce((a, x) => a + x, 0);
   const plainDivisor = Math.abs(sumW) < 1e-8 ? 1 : sumW;
   const W = new Float64Array(K);
-  const out = new DoubleBufferedWriter(io, chunkElems);
-  const load = (r: { start: number; n: number }) =>
-    Promise.all([cache.read(plan.base, r.start, r.n), ...states.map((s) => cache.read(s.m.input, r.start, r.n))]);
-  await forEachChunk(numel, chunkElems, load, async ([b, ...xs], r) => {
-    const o = await out.take(r.n);
-    for (let j = 0; j < r.n; j++) {
-      const base = b[j];
-      let sum = 0;
-      for (let k = 0; k < K; k++) {
-        const d = xs[k][j] - base;
-        const v = keep(states[k], d, r.start + j) ? d * states[k].factor : 0;
-        W[k] = w[k] * v;
-        sum += W[k];
-      }
-      let mixed: number, divisor: number;
-      if (plan.consensus) {
-        const up = sum >= 0;
-        mixed = 0; divisor = 0;
+  const out = new DoubleBufferedWriter(io, chunkElems, pool);
+  try {
+    const load = (r: { start: number; n: number }) =>
+      Promise.all([cache.read(plan.base, r.start, r.n), ...states.map((s) => cache.read(s.m.input, r.start, r.n))]);
+    await forEachChunk(numel, chunkElems, load, async ([b, ...xs], r) => {
+      const o = await out.take(r.n);
+      for (let j = 0; j < r.n; j++) {
+        const base = b[j];
+        let sum = 0;
         for (let k = 0; k < K; k++) {
-          const x = W[k];
-          if (up ? x > 0 : x < 0) { mixed += x; divisor += w[k]; }
+          const d = xs[k][j] - base;
+          const v = keep(states[k], d, r.start + j) ? d * states[k].factor : 0;
+          W[k] = w[k] * v;
+          sum += W[k];
         }
-        if (divisor === 0) divisor = 1;
-      } else {
-        mixed = sum; divisor = plainDivisor;
+        let mixed: number, divisor: number;
+        if (plan.consensus) {
+          const up = sum >= 0;
+          mixed = 0; divisor = 0;
+          for (let k = 0; k < K; k++) {
+            const x = W[k];
+            if (up ? x > 0 : x < 0) { mixed += x; divisor += w[k]; }
+          }
+          if (divisor === 0) divisor = 1;
+        } else {
+          mixed = sum; divisor = plainDivisor;
+        }
+        if (plan.normalize) mixed /= divisor;
+        if (plan.lambda !== 1) mixed *= plan.lambda;
+        o[j] = base + mixed;
       }
-      if (plan.normalize) mixed /= divisor;
-      if (plan.lambda !== 1) mixed *= plan.lambda;
-      o[j] = base + mixed;
-    }
-    await out.put(o);
-  }, signal);
-  await out.flush();
-  cache.clear();
+      await out.put(o);
+    }, signal);
+    await out.flush();
+  } finally {
+    await out.settle();
+    cache.clear();
+  }
 }
 
 function keep(s: ModelState, d: number, index: number): boolean {
