@@ -69,7 +69,8 @@ describe('playground smoke', () => {
     await page.focus(`.tree .node[aria-label^="${rec.best.id},"]`);
     await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('.detail')).toContain(rec.best.id);
-    await shot('evolve-dashboard');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await s.page.screenshot({ path: join(screenshotDir(), 'evolve-dashboard.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('evolve-dashboard-dark');
     await page.emulateMedia({ colorScheme: 'light' });
