@@ -9,6 +9,7 @@ import { fetchAssetReader } from '../../src/eval/fetch-assets';
 import type { Backend } from '../../src/eval/ort-session';
 import { makeFixture } from '../eval/fixture';
 import { randomWeights } from '../eval/random-model';
+import type { ZooScoreRecord } from '../eval/zoo-scores';
 import { zooSizedConfig, zooSizedSuites, zooSizedVocab } from '../eval/synthetic';
 
 type Request = { kind: 'fixture'; backend: Backend; perSkill: number; batchSize: number } | { kind: 'bench'; runs: number } | { kind: 'zoo' };
@@ -42,21 +43,27 @@ async function handle(req: Request): Promise<unknown> {
     return { readyMs, scoreMs, crossOriginIsolated: globalThis.crossOriginIsolated, sequences: suites.reduce((a, s) => a + s.examples.length, 0) };
   }
   const r = fetchAssetReader('/');
+  if (!(await r.exists('zoo/index.json'))) return null;
   const index = await loadZooIndex(r);
-  const out: { model: string; scores: Record<string, number>; average: number; ms: number }[] = [];
+  const record: ZooScoreRecord = { env: 'browser', suites: [], models: [] };
   let ev: ReturnType<typeof createEvaluator> | undefined;
   try {
     for (const m of index.models) {
       const model = await loadModelDir(r, `zoo/${m.path}`, m.name);
-      ev ??= createEvaluator({ suites: await loadSuites(r, model.vocab, model.config.maxPositions), config: model.config, vocab: model.vocab });
+      if (!ev) {
+        const suites = await loadSuites(r, model.vocab, model.config.maxPositions);
+        record.suites = suites.map((s) => s.hash);
+        ev = createEvaluator({ suites, config: model.config, vocab: model.vocab });
+        await ev.ready();
+      }
       const t = performance.now();
       const res = await ev.score(model.source);
-      out.push({ model: m.name, scores: res.scores, average: res.average, ms: performance.now() - t });
+      record.models.push({ model: m.name, modelHash: res.modelHash, scores: res.scores, average: res.average, ms: performance.now() - t });
     }
   } finally {
     await ev?.dispose();
   }
-  return out;
+  return record;
 }
 
 self.onmessage = (e: MessageEvent<Request>) => {

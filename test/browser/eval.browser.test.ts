@@ -1,4 +1,6 @@
 import { describe, it, expect } from 'vitest';
+import { commands } from 'vitest/browser';
+import { comparable, RECORD_PATH, type ZooScoreRecord } from '../eval/zoo-scores';
 
 function inWorker<T>(req: unknown, timeoutMs = 100_000): Promise<T> {
   const w = new Worker(new URL('./eval-worker.ts', import.meta.url), { type: 'module' });
@@ -38,4 +40,19 @@ describe('evaluation in a module Web Worker (Chromium)', () => {
     expect(r.scoreMs.length).toBe(3);
     expect(Math.min(...r.scoreMs)).toBeGreaterThan(0);
   });
+
+  it('every zoo model: scores identical to Node\'s (kinmerge eval), and the time per model', async (ctx) => {
+    const record = await inWorker<ZooScoreRecord | null>({ kind: 'zoo' }, 170_000);
+    if (!record) ctx.skip(); // no public/zoo yet
+    const rec = record!;
+    console.log(`[eval zoo] ${rec.models.map((m) => `${m.model} ${m.ms.toFixed(0)} ms`).join(', ')}`);
+    await commands.writeFile(RECORD_PATH.browser, JSON.stringify(rec, null, 1));
+    let node: ZooScoreRecord | undefined;
+    try {
+      node = JSON.parse(await commands.readFile(RECORD_PATH.node)) as ZooScoreRecord;
+    } catch {
+      // The Node zoo test has not run yet: it compares against this record when it does.
+    }
+    if (node) for (const [a, b] of comparable(rec, node)) expect(a.scores, `${a.model}: browser vs Node`).toEqual(b.scores);
+  }, 180_000);
 });
