@@ -10,7 +10,7 @@ import { idbStore } from '../../src/store/kv';
 import { importFiles, importFromUrl } from '../../src/store/import';
 import { openLibraryModel } from '../../src/store/open';
 import { blobSink, exportSafetensors } from '../../src/store/export';
-import { BlobByteSource, preflightFiles } from '../../src/store/preflight';
+import { BlobByteSource, preflightFiles, preflightUrl } from '../../src/store/preflight';
 import { storageStatus } from '../../src/store/quota';
 import type { Progress } from '../../src/core/types';
 
@@ -25,7 +25,45 @@ const layer = (i: number, seed: number) => [tensor(`model.layers.${i}.mlp.weight
 const model = (seed: number) => [tensor('model.embed_tokens.weight', [100, 32], seed), ...layer(0, seed), ...layer(1, seed)];
 const file = (ts: ReturnType<typeof tensor>[]) => new Blob([encodeSafetensors(ts, { format: 'pt' }) as Uint8Array<ArrayBuffer>]);
 
+/**
+ * A fetch that serves Blobs the way an HTTP server with Range support does (206 + Content-Range),
+ * built on the browser's own Response and streams: the browser tests cannot start a server.
+ */
+function rangeFetch(files: Record<string, Blob>, log: string[]): typeof fetch {
+  return (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    const blob = files[url];
+    const range = new Headers(init?.headers).get('range');
+    log.push(range ?? 'full');
+    if (!blob) return new Response('not found', { status: 404 });
+    const m = range ? /^bytes=(\d+)-(\d+)$/.exec(range) : null;
+    if (!m) return new Response(blob.stream(), { status: 200, headers: { 'Content-Length': String(blob.size) } });
+    const a = Number(m[1]), b = Math.min(Number(m[2]) + 1, blob.size);
+    return new Response(blob.slice(a, b).stream(), { status: 206, headers: { 'Content-Range': `bytes ${a}-${b - 1}/${blob.size}`, 'Content-Length': String(b - a) } });
+  }) as typeof fetch;
+}
+
 describe('library on real IndexedDB (Chromium)', () => {
+  it('preflight of a served URL reads the header by Range before any weights; then the import streams it', async () => {
+    const lib = new Library(idbStore(`${db}-url`), { chunkBytes: 2048 });
+    const weights = model(4);
+    const blob = file(weights);
+    const log: string[] = [];
+    const f = rangeFetch({ 'https://models.test/acme/m/resolve/main/model.safetensors': blob }, log);
+    const url = 'https://models.test/acme/m/resolve/main/model.safetensors';
+    const pre = await preflightUrl(url, { fetch: f });
+    expect(pre.tensors.map((t) => t.name)).toEqual(weights.map((t) => t.name));
+    expect(pre.bytesRead).toBeLessThan(blob.size / 10);
+    expect(log.every((r) => r.startsWith('bytes=0-'))).toBe(true);
+    const events: Progress[] = [];
+    const m = await importFromUrl(lib, url, { fetch: f, onProgress: (p) => events.push(p) });
+    const imports = events.filter((e) => e.phase === 'import');
+    expect(imports.at(-1)).toMatchObject({ done: blob.size, total: blob.size });
+    const src = await openLibraryModel(lib, m.id);
+    for (const t of weights) expect(await src.readF32(t.name, 0, t.values.length)).toEqual(t.values);
+    await lib.delete(m.id);
+  });
+
   it('imports a file, shards and a URL; a new handle finds them; a model exports and re-reads', async () => {
     const lib = new Library(idbStore(db), { chunkBytes: 4096 });
     await lib.sweepOrphans();
