@@ -5,26 +5,27 @@
  * the playground loads and runs with the network off. Cache first for precached files (they are
  * content-versioned); network first for page loads, falling back to the cached app shell.
  */
-declare const self: ServiceWorkerGlobalScope;
 declare const __PRECACHE_MANIFEST__: { version: string; files: string[] };
 
+// The project tsconfig mixes DOM and WebWorker libs, where `self` is a Window; this file runs as a service worker.
+const sw = self as unknown as ServiceWorkerGlobalScope;
 const MANIFEST = __PRECACHE_MANIFEST__;
 const CACHE = `kinmerge-${MANIFEST.version}`;
-const SHELL = new URL('./index.html', self.registration.scope).href;
+const SHELL = new URL('./index.html', sw.registration.scope).href;
 
-self.addEventListener('install', (event) => {
+sw.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     // cache: 'reload' bypasses the HTTP cache so a new version never stores stale bytes.
-    await cache.addAll(MANIFEST.files.map((f) => new Request(new URL(f, self.registration.scope), { cache: 'reload' })));
-    await self.skipWaiting();
+    await cache.addAll(MANIFEST.files.map((f) => new Request(new URL(f, sw.registration.scope), { cache: 'reload' })));
+    await sw.skipWaiting();
   })());
 });
 
-self.addEventListener('activate', (event) => {
+sw.addEventListener('activate', (event) => {
   event.waitUntil((async () => {
     for (const key of await caches.keys()) if (key.startsWith('kinmerge-') && key !== CACHE) await caches.delete(key);
-    await self.clients.claim();
+    await sw.clients.claim();
   })());
 });
 
@@ -43,9 +44,9 @@ async function rangeFrom(res: Response, range: string): Promise<Response> {
   return new Response(body.slice(start, end + 1), { status: 206, headers });
 }
 
-self.addEventListener('fetch', (event) => {
+sw.addEventListener('fetch', (event) => {
   const req = event.request;
-  if (req.method !== 'GET' || new URL(req.url).origin !== self.location.origin) return;
+  if (req.method !== 'GET' || new URL(req.url).origin !== sw.location.origin) return;
   event.respondWith((async () => {
     const cache = await caches.open(CACHE);
     if (req.mode === 'navigate') {

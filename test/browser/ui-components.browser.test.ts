@@ -1,7 +1,7 @@
 // Component tests in Chromium: the pieces the smoke journey does not drive (bars, progress with
 // cancel, the parameter editor's modes and preview, heatmap keyboard moves, error view advice).
 import { describe, it, expect, afterEach } from 'vitest';
-import { mount, unmount, flushSync } from 'svelte';
+import { mount, unmount, flushSync, type Component } from 'svelte';
 import Bars from '../../src/ui/components/Bars.svelte';
 import ProgressBar from '../../src/ui/components/ProgressBar.svelte';
 import ParamHarness from './ParamHarness.svelte';
@@ -12,10 +12,11 @@ import { ShareLinkError } from '../../src/ui/share/errors.ts';
 
 let target: HTMLElement;
 let app: Record<string, unknown> | null = null;
-const render = (C: Parameters<typeof mount>[0], props: Record<string, unknown>) => {
+// Components are typed by their own Props; the helper takes any of them with loose props.
+const render = (C: unknown, props: Record<string, unknown>) => {
   target = document.createElement('div');
   document.body.append(target);
-  app = mount(C, { target, props });
+  app = mount(C as Component<Record<string, unknown>>, { target, props });
   flushSync();
 };
 afterEach(() => { if (app) unmount(app); app = null; target?.remove(); });
