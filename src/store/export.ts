@@ -4,9 +4,11 @@
  * the chunks in pieces of at most one chunk. Sinks: the File System Access API where the browser has
  * it, else Blob parts (the browser keeps those off the JS heap); never one giant ArrayBuffer.
  */
-import type { ByteSink, ProgressFn } from '../core/types';
+import type { ByteSink, ProgressFn, TensorInfo } from '../core/types';
+import type { ChunkByteSource } from './chunk-source';
 import { throwIfAborted } from '../core/errors';
 import { createSafetensorsWriter } from '../core/safetensors';
+import { sha256 } from '@noble/hashes/sha2.js';
 import type { Library } from './library';
 import type { ModelManifest, ParentRef } from './manifest';
 import { ExportError } from './errors';
@@ -14,13 +16,19 @@ import type { MergeRecipe } from '../core/merge/recipe';
 import { lineageYaml, mapRecipeRefs, mergekitConfigYaml, modelCard, type LineageNode } from './export-formats';
 
 /** Metadata keys written by kinmerge (values are strings, as safetensors requires). */
-export const META = { recipe: 'kinmerge_recipe', parents: 'kinmerge_parents', seed: 'kinmerge_seed', name: 'kinmerge_name' } as const;
+export const META = {
+  recipe: 'kinmerge_recipe', recipeSha256: 'kinmerge_recipe_sha256', parents: 'kinmerge_parents', seed: 'kinmerge_seed', name: 'kinmerge_name',
+} as const;
 
 /** The `__metadata__` of an export: the first file's own metadata, format pt, and the provenance. */
 export function exportMetadata(m: ModelManifest): Record<string, string> {
   const first = m.files.find((f) => f.safetensors)?.safetensors?.metadata ?? {};
   const meta: Record<string, string> = { ...first, format: 'pt', [META.name]: m.name };
-  if (m.recipe !== undefined) meta[META.recipe] = JSON.stringify(m.recipe);
+  if (m.recipe !== undefined) {
+    meta[META.recipe] = JSON.stringify(m.recipe);
+    // A short identity for "same recipe?" comparisons across exports (hash of the JSON above).
+    meta[META.recipeSha256] = Array.from(sha256(new TextEncoder().encode(meta[META.recipe])), (b) => b.toString(16).padStart(2, '0')).join('');
+  }
   if (m.parents) meta[META.parents] = JSON.stringify(m.parents.map((p) => ({ name: p.name, hfId: p.hfId, rev: p.rev, sha256: p.sha256 })));
   if (m.seed !== undefined) meta[META.seed] = String(m.seed);
   return meta;
@@ -33,16 +41,18 @@ export interface ExportOptions {
   pieceBytes?: number;
 }
 
-/** Streams model `id` as one .safetensors file into `sink` (shards are joined). Returns the byte count. */
-export async function exportSafetensors(lib: Library, id: string, sink: ByteSink, opts: ExportOptions = {}): Promise<number> {
-  const m = await lib.require(id);
-  const weights = m.files.map((f, i) => ({ f, i })).filter(({ f }) => f.safetensors);
-  const tensors = weights.flatMap(({ f, i }) => f.safetensors!.tensors.map((t) => ({ t, file: i })));
-  const writer = createSafetensorsWriter(sink, tensors.map(({ t }) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), exportMetadata(m));
+type Located = { t: TensorInfo; file: number };
+
+function locatedTensors(m: ModelManifest): Located[] {
+  return m.files.flatMap((f, i) => (f.safetensors ? f.safetensors.tensors.map((t) => ({ t, file: i })) : []));
+}
+
+/** Writes `tensors` of stored model `id` as one .safetensors file; `progress` counts tensor bytes. */
+async function writeFile(lib: Library, id: string, tensors: Located[], sink: ByteSink, metadata: Record<string, string>, opts: ExportOptions, progress: { done: number; total: number }): Promise<number> {
+  const writer = createSafetensorsWriter(sink, tensors.map(({ t }) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), metadata);
   const piece = opts.pieceBytes ?? lib.chunkBytes;
-  let done = 0;
   try {
-    const sources = new Map<number, Awaited<ReturnType<Library['fileSource']>>>();
+    const sources = new Map<number, ChunkByteSource>();
     for (const { t, file } of tensors) {
       let src = sources.get(file);
       if (!src) sources.set(file, (src = await lib.fileSource(id, file)));
@@ -50,8 +60,8 @@ export async function exportSafetensors(lib: Library, id: string, sink: ByteSink
         throwIfAborted(opts.signal);
         const n = Math.min(piece, t.byteLength - o);
         await writer.write(await src.read(t.byteOffset + o, n, opts.signal));
-        done += n;
-        opts.onProgress?.({ phase: 'export', done, total: writer.totalBytes, unit: 'bytes', detail: t.name });
+        progress.done += n;
+        opts.onProgress?.({ phase: 'export', done: progress.done, total: progress.total, unit: 'bytes', detail: t.name });
       }
     }
     await writer.finish();
@@ -61,6 +71,48 @@ export async function exportSafetensors(lib: Library, id: string, sink: ByteSink
   }
   return writer.totalBytes;
 }
+
+/** Streams model `id` as one .safetensors file into `sink` (shards are joined). Returns the byte count. */
+export async function exportSafetensors(lib: Library, id: string, sink: ByteSink, opts: ExportOptions = {}): Promise<number> {
+  const m = await lib.require(id);
+  const tensors = locatedTensors(m);
+  const progress = { done: 0, total: tensors.reduce((s, x) => s + x.t.byteLength, 0) };
+  return writeFile(lib, id, tensors, sink, exportMetadata(m), opts, progress);
+}
+
+/**
+ * Streams model `id` as Hugging Face shards (`model-0000i-of-0000n.safetensors`, each at most
+ * `maxShardBytes` of tensor data unless one tensor is larger) plus `model.safetensors.index.json`,
+ * each file through a sink from `openSink`. Returns the file names in write order.
+ */
+export async function exportShards(lib: Library, id: string, openSink: (fileName: string) => Promise<ByteSink>, maxShardBytes: number, opts: ExportOptions = {}): Promise<string[]> {
+  if (!(maxShardBytes > 0)) throw new ExportError('bad-shard-size', `The shard size must be positive, got ${maxShardBytes}.`);
+  const m = await lib.require(id);
+  const groups: Located[][] = [];
+  let size = 0;
+  for (const x of locatedTensors(m)) {
+    if (!groups.length || (size + x.t.byteLength > maxShardBytes && size > 0)) { groups.push([]); size = 0; }
+    groups[groups.length - 1].push(x);
+    size += x.t.byteLength;
+  }
+  const pad = (i: number): string => String(i).padStart(5, '0');
+  const names = groups.map((_, i) => `model-${pad(i + 1)}-of-${pad(groups.length)}.safetensors`);
+  const total = groups.flat().reduce((s, x) => s + x.t.byteLength, 0);
+  const progress = { done: 0, total };
+  const weightMap: Record<string, string> = {};
+  const meta = exportMetadata(m);
+  for (let i = 0; i < groups.length; i++) {
+    await writeFile(lib, id, groups[i], await openSink(names[i]), meta, opts, progress);
+    for (const x of groups[i]) weightMap[x.t.name] = names[i];
+  }
+  const index = new TextEncoder().encode(JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
+  const sink = await openSink(INDEX_NAME);
+  await sink.write(index);
+  await sink.close();
+  return [...names, INDEX_NAME];
+}
+
+const INDEX_NAME = 'model.safetensors.index.json';
 
 /** A sink that collects Blob parts; `blob()` after close. Each part is one write, copied off the heap. */
 export function blobSink(type = 'application/octet-stream'): ByteSink & { blob(): Blob } {

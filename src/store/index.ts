@@ -10,7 +10,7 @@ export { preflightUrl, preflightHub, preflightFiles, preflightLibrary, BlobByteS
 export { compareModels, type CompatibilityReport, type PairDiff } from './compat';
 export { storageStatus, requestPersist, quotaError, formatBytes, type StorageStatus } from './quota';
 export {
-  exportSafetensors, exportMetadata, blobSink, fileHandleSink, saveModel, downloadBlob, hubRefOf,
+  exportSafetensors, exportShards, exportMetadata, blobSink, fileHandleSink, saveModel, downloadBlob, hubRefOf,
   mergekitConfigFor, modelCardFor, lineageFor, META,
 } from './export';
 export { mergekitConfigYaml, modelCard, kinshipCsv, lineageYaml, mapRecipeRefs, parentsOf, type LineageNode, type CardInput } from './export-formats';

@@ -4,7 +4,7 @@ import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { importFiles } from '../../src/store/import';
 import { importFromSink } from '../../src/store/sink';
 import { openLibraryModel } from '../../src/store/open';
-import { exportSafetensors, lineageFor, mergekitConfigFor, modelCardFor, META, blobSink } from '../../src/store/export';
+import { exportSafetensors, exportShards, lineageFor, mergekitConfigFor, modelCardFor, META, blobSink } from '../../src/store/export';
 import { kinshipCsv, lineageYaml } from '../../src/store/export-formats';
 import { openSafetensors } from '../../src/core/checkpoint';
 import { createSafetensorsWriter, readSafetensorsHeader } from '../../src/core/safetensors';
@@ -56,6 +56,7 @@ describe('exports', () => {
     expect(header.metadata.format).toBe('pt');
     expect(header.metadata[META.seed]).toBe('42');
     expect(JSON.parse(header.metadata[META.recipe])).toEqual(linear(a.id, b.id));
+    expect(header.metadata[META.recipeSha256]).toBe(sha256Hex(new TextEncoder().encode(header.metadata[META.recipe])));
     expect(JSON.parse(header.metadata[META.parents]).map((p: { sha256: string[] }) => p.sha256[0])).toEqual([a.files[0].sha256, b.files[0].sha256]);
     const re = await openSafetensors(memorySource(bytes), 'exported');
     const stored = await openLibraryModel(lib, merged.id);
@@ -72,6 +73,26 @@ describe('exports', () => {
     const re = await openSafetensors(memorySource(bytes), 'x');
     for (const t of model.tensors) expect(await re.readF32(t.name, 0, t.values.length)).toEqual(t.values);
     expect(re.metadata()[META.recipe]).toBeUndefined();
+  });
+
+  it('exports as Hugging Face shards with an index that re-imports to the same model', async () => {
+    const { lib } = freshLibrary(1024);
+    const { file, model } = tinyFile(9);
+    const m = await importFiles(lib, [file], { name: 'to-shard' });
+    const out = new Map<string, ReturnType<typeof memorySink>>();
+    const names = await exportShards(lib, m.id, async (name) => { const s = memorySink(); out.set(name, s); return s; }, 1200);
+    expect(names.at(-1)).toBe('model.safetensors.index.json');
+    expect(names.length).toBeGreaterThan(3);
+    expect(names.slice(0, -1).every((n, i) => n === `model-${String(i + 1).padStart(5, '0')}-of-${String(names.length - 1).padStart(5, '0')}.safetensors`)).toBe(true);
+    for (const n of names.slice(0, -1)) {
+      const h = await readSafetensorsHeader(memorySource(out.get(n)!.bytes()));
+      expect(h.tensors.reduce((s, t) => s + t.byteLength, 0) <= 1200 || h.tensors.length === 1).toBe(true);
+      expect(h.metadata[META.name]).toBe('to-shard');
+    }
+    const again = await importFiles(lib, names.map((n) => ({ name: n, blob: new Blob([out.get(n)!.bytes() as Uint8Array<ArrayBuffer>]) })), { name: 'reimported' });
+    const src = await openLibraryModel(lib, again.id);
+    for (const t of model.tensors) expect(await src.readF32(t.name, 0, t.values.length)).toEqual(t.values);
+    await expect(exportShards(lib, m.id, async () => memorySink(), 0)).rejects.toMatchObject({ code: 'bad-shard-size' });
   });
 
   it('a sink that is aborted, or closed short, leaves the library as it was', async () => {
