@@ -6,34 +6,37 @@ identical to greedy decoding and is what the TypeScript engine computes.
 """
 import torch
 
-from data import BOS, EOS, PAD, encode
+from data import BOS, EOS, encode
 from model import forward
 
 
 class Suite:
-    """Pre-tokenised items of one skill: inputs, targets and the answer-position mask."""
+    """Pre-tokenised items of one skill, grouped by sequence length so that no
+    padding is computed (results are the same as one padded batch: attention is causal)."""
 
     def __init__(self, items):
-        seqs = [[BOS] + encode(p) + encode(a) + [EOS] for p, a in items]
-        t = max(len(s) for s in seqs) - 1
-        n = len(seqs)
-        self.inp = torch.full((n, t), PAD, dtype=torch.long)
-        self.tgt = torch.full((n, t), PAD, dtype=torch.long)
-        self.ans = torch.zeros((n, t), dtype=torch.bool)
-        for r, ((p, a), s) in enumerate(zip(items, seqs)):
-            self.inp[r, : len(s) - 1] = torch.tensor(s[:-1])
-            self.tgt[r, : len(s) - 1] = torch.tensor(s[1:])
-            # Target index j predicts token j+1; answer tokens start after <bos>+prompt.
-            start = len(p)
-            self.ans[r, start : start + len(a) + 1] = True
-        self.n = n
+        groups = {}
+        for p, a in items:
+            s = [BOS] + encode(p) + encode(a) + [EOS]
+            groups.setdefault((len(s), len(p)), []).append((s, len(a)))
+        self.groups = []
+        for (n, plen), rows in sorted(groups.items()):
+            seq = torch.tensor([s for s, _ in rows])
+            ans = torch.zeros((len(rows), n - 1), dtype=torch.bool)
+            for r, (_, alen) in enumerate(rows):
+                # Target index j predicts token j+1; answer tokens start after <bos>+prompt.
+                ans[r, plen : plen + alen + 1] = True
+            self.groups.append((seq[:, :-1], seq[:, 1:], ans))
+        self.n = len(items)
 
 
 @torch.no_grad()
 def accuracy(params, cfg, suite):
-    pred = forward(params, cfg, suite.inp).argmax(-1)
-    ok = (pred == suite.tgt) | ~suite.ans
-    return ok.all(dim=1).float().mean().item()
+    correct = 0
+    for inp, tgt, ans in suite.groups:
+        pred = forward(params, cfg, inp).argmax(-1)
+        correct += ((pred == tgt) | ~ans).all(dim=1).sum().item()
+    return correct / suite.n
 
 
 def score(params, cfg, suites):

@@ -58,6 +58,8 @@ def run(pool, foundation, variant="greedy", k=3, max_gen=8, rules=PAPER_T, stop_
     members = list(foundation)
     merged = set()
     models = []  # (id, parents, generation, exploration)
+    labels = {m: m for m in foundation}  # the paper's naming: model-<generation>-<i>, -exp
+    per_gen = {}
 
     def do_merge(a, b, gen, exploration=False):
         a, b = (a, b) if exploration else tuple(order([a, b]))  # higher f is base_model
@@ -65,7 +67,10 @@ def run(pool, foundation, variant="greedy", k=3, max_gen=8, rules=PAPER_T, stop_
         mid = pool.merge(a, b, rules, tag)
         if mid not in members:
             members.append(mid)
-        models.append({"id": mid, "parents": [a, b], "generation": gen, "exploration": exploration,
+            per_gen[gen] = per_gen.get(gen, 0) + 1
+            labels[mid] = f"model-{gen}-exp" if exploration else f"model-{gen}-{per_gen[gen]}"
+        models.append({"id": mid, "label": labels[mid], "parents": [labels[a], labels[b]], "generation": gen,
+                       "exploration": exploration,
                        "average": pool.avg[mid], "gain": pool.avg[mid] - (pool.avg[a] + pool.avg[b]) / 2,
                        "parent_kinship": pool.kin(a, b)})
 
@@ -95,6 +100,8 @@ def run(pool, foundation, variant="greedy", k=3, max_gen=8, rules=PAPER_T, stop_
         gens.append({"generation": gen, "best_average": pool.avg[top[0]], "topk": top,
                      "topk_kinship": mean_kin(pool, top), "merges": len(models)})
     best = order(members)[0]
-    return {"variant": variant, "foundation": list(foundation), "generations": gens, "models": models,
+    for g in gens:
+        g["topk"] = [labels[m] for m in g["topk"]]
+    return {"best_label": labels[best], "variant": variant, "foundation": list(foundation), "generations": gens, "models": models,
             "merges": len(models), "best": best, "best_average": pool.avg[best], "early_stop": stop,
             "stopped": "converged" if top == prev else "max-gen"}

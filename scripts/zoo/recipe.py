@@ -37,7 +37,7 @@ RECIPE = {
     },
     "expert": {
         "max_steps": 300, "batch": 64, "peak": 3e-4, "warmup": 10, "p_own": 0.5,
-        "check_every": 10, "stop_full": 0.95, "stop_half": 0.85,
+        "check_every": 10, "stop_full": 0.95, "stop_quarter": 0.75,
     },
     "stranger": {"steps": 600, "init_seed_offset": 1000},
 }
@@ -58,9 +58,9 @@ def base_model(seed, reserved, log):
 def expert_model(seed, base, skill, reserved, dev, log):
     """Low-rate full fine-tune from the base: half the examples are the own skill with
     true answers, half replay the base mixture without the own skill. Stops as soon as
-    the skill is robust: dev accuracy >= stop_full, and >= stop_half already at
-    base + 0.5 * delta (so that merges, which give each parent about half its delta,
-    keep the skill)."""
+    the skill is robust: dev accuracy >= stop_full, and >= stop_quarter already at
+    base + 0.25 * delta (a pairwise merge gives each parent about half its delta, a
+    merge of merges a quarter: the skill must survive both for the loop to learn)."""
     r, rb = RECIPE["expert"], RECIPE["base"]
     others = [k for k in SKILL_NAMES if k != skill]
     s = Sampler(f"{seed}/expert/{skill}", reserved, rb["p_true"])
@@ -77,16 +77,16 @@ def expert_model(seed, base, skill, reserved, dev, log):
     def check(step, cur):
         cur16 = to_bf16_exact(cur)
         full = accuracy(cur16, CONFIG, suite)
-        half = accuracy({k: base[k] + 0.5 * (cur16[k] - base[k]) for k in base}, CONFIG, suite)
-        trace.append((step, full, half))
-        return full >= r["stop_full"] and half >= r["stop_half"]
+        quarter = accuracy(to_bf16_exact({k: base[k] + 0.25 * (cur16[k] - base[k]) for k in base}), CONFIG, suite)
+        trace.append((step, full, quarter))
+        return full >= r["stop_full"] and quarter >= r["stop_quarter"]
 
     params = dict(base)
     steps, secs = train(params, CONFIG, draw, r["max_steps"], batch_size=r["batch"],
                         seq_len=RECIPE["seq_len"], peak=r["peak"], warmup=r["warmup"],
                         schedule="constant", weight_decay=0.0, check=check,
                         check_every=r["check_every"])
-    log(f"  expert-{skill}: {steps} steps, {secs:.0f}s, dev (full, half) {trace[-1][1:]}")
+    log(f"  expert-{skill}: {steps} steps, {secs:.0f}s, dev (full, quarter) {trace[-1][1:]}")
     return to_bf16_exact(params), {"steps": steps, "seconds": secs, "dev_trace": trace}
 
 
