@@ -48,9 +48,13 @@ fn ld(off: u32, dt: u32, i: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = gid.x + gid.y * nwg.x * WG;
   let nblocks = (params.n + BLOCK - 1u) / BLOCK;
-  if (t >= nblocks) { return; }
+  for (var t = gid.x + gid.y * nwg.x * WG; t < nblocks; t = t + nwg.x * nwg.y * WG) {
+    block(t);
+  }
+}
+
+fn block(t: u32) {
   let i1 = min((t + 1u) * BLOCK, params.n);
   for (var j = 0u; j < params.k; j = j + 1u) {
     let a = params.m[3u * j];

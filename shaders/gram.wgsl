@@ -33,9 +33,14 @@ fn ld(off: u32, dt: u32, i: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let t = gid.x + gid.y * nwg.x * WG;
   let nblocks = (params.n + BLOCK - 1u) / BLOCK;
-  if (t >= nblocks) { return; }
+  // Grid-stride over blocks: the dispatch size is the adapter's sweet spot, not the tensor's.
+  for (var t = gid.x + gid.y * nwg.x * WG; t < nblocks; t = t + nwg.x * nwg.y * WG) {
+    block(t);
+  }
+}
+
+fn block(t: u32) {
   var s: array<f32, MAXK>;
   var g: array<f32, MAXG>;
   var d: array<f32, MAXK>;

@@ -38,7 +38,7 @@ export function packInputs(ctx: GpuContext, n: number, segments: Segment[]): Pac
     words += Math.ceil(segmentWords(s.code, n) / 4) * 4;
   }
   const byteLength = Math.max(16, words * 4);
-  const buffer = ctx.pool.acquire(byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, 'packed inputs');
+  const buffer = ctx.pool.acquire(byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, 'packed inputs');
   segments.forEach((s, i) => {
     const need = segmentWords(s.code, n) * 4;
     if (s.bytes.byteLength === need) {

@@ -6,6 +6,13 @@ import { readBuffer } from '../readback';
 import { GpuError } from '../errors';
 import { MAX_INPUTS, UniformWriter, WG } from './uniform';
 
+/** The Params uniform of combine.wgsl (208 bytes). */
+export function combineUniform(packed: PackedInputs, coeffs: number[], outCode: number): UniformWriter {
+  const k = coeffs.length;
+  return new UniformWriter(208).u32(0, packed.n).u32(4, k).u32(8, outCode)
+    .u32s(16, packed.offs.slice(0, k)).u32s(80, packed.codes.slice(0, k)).f32s(144, coeffs);
+}
+
 /** Raw little-endian bytes of the n combined elements in dtype `outCode`. */
 export async function combineChunk(ctx: GpuContext, packed: PackedInputs, coeffs: number[], outCode: number): Promise<Uint8Array> {
   const k = coeffs.length;
@@ -14,14 +21,13 @@ export async function combineChunk(ctx: GpuContext, packed: PackedInputs, coeffs
   const outBytes = outCode === 0 ? 4 * n : 2 * n;
   if (n === 0) return new Uint8Array(0);
   const p = await ctx.pipelines.get('combine', { inputs: 1, outputs: 1 }, { WG });
-  const u = new UniformWriter(208).u32(0, n).u32(4, k).u32(8, outCode)
-    .u32s(16, packed.offs.slice(0, k)).u32s(80, packed.codes.slice(0, k)).f32s(144, coeffs);
+  const u = combineUniform(packed, coeffs, outCode);
   const out = ctx.pool.acquire(Math.ceil(outBytes / 4) * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'combine out');
   const release: GPUBuffer[] = [];
   try {
     const raw = await guarded(ctx, 'combine', async () => {
       const enc = ctx.device.createCommandEncoder();
-      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), 4096)), release);
+      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), ctx.maxGroups)), release);
       submit(ctx, enc, release);
       return readBuffer(ctx, out, outBytes);
     });

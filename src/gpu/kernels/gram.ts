@@ -32,6 +32,13 @@ export const gramStride = (k: number): number => k + (k * (k + 1)) / 2;
 /** Bytes of partials per element (for chunk planning). */
 export const gramPartialBytesPerElem = (k: number): number => (gramStride(k) * 4) / GRAM_BLOCK;
 
+/** The Params uniform of gram.wgsl (144 bytes). */
+export function gramUniform(packed: PackedInputs, k: number, hasBase: boolean): UniformWriter {
+  return new UniformWriter(144)
+    .u32(0, packed.n).u32(4, hasBase ? 1 : 0).u32(8, hasBase ? packed.offs[k] : 0).u32(12, hasBase ? packed.codes[k] : 0)
+    .u32s(16, packed.offs.slice(0, k)).u32s(80, packed.codes.slice(0, k));
+}
+
 /**
  * Adds the chunk in `packed` to `acc`. Segments 0..k-1 are the inputs; segment k is the base when
  * `hasBase`.
@@ -43,16 +50,14 @@ export async function accumulateGram(ctx: GpuContext, packed: PackedInputs, k: n
   const p = await ctx.pipelines.get('gram', { inputs: 1, outputs: 1 }, { WG, K: k, BLOCK: GRAM_BLOCK });
   const blocks = Math.ceil(n / GRAM_BLOCK);
   const stride = gramStride(k);
-  const u = new UniformWriter(144)
-    .u32(0, n).u32(4, hasBase ? 1 : 0).u32(8, hasBase ? packed.offs[k] : 0).u32(12, hasBase ? packed.codes[k] : 0)
-    .u32s(16, packed.offs.slice(0, k)).u32s(80, packed.codes.slice(0, k));
+  const u = gramUniform(packed, k, hasBase);
   const bytes = blocks * stride * 4;
   const out = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'gram partials');
   const release: GPUBuffer[] = [];
   try {
     const raw = await guarded(ctx, 'gram', async () => {
       const enc = ctx.device.createCommandEncoder();
-      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.ceil(blocks / WG)), release);
+      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(blocks / WG), ctx.maxGroups)), release);
       submit(ctx, enc, release);
       return readBuffer(ctx, out, bytes);
     });

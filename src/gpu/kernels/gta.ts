@@ -30,7 +30,8 @@ export interface GtaKernelModel {
 
 export interface GtaKernelOptions { consensus: boolean; normalize: boolean; div: number; lambda: number }
 
-function gtaUniform(packed: PackedInputs, start: number, models: GtaKernelModel[], o: GtaKernelOptions, outCode: number): ArrayBuffer {
+/** The Params uniform shared by gta.wgsl and dare_l1.wgsl (816 bytes). */
+export function gtaUniform(packed: PackedInputs, start: number, models: GtaKernelModel[], o: GtaKernelOptions, outCode: number): ArrayBuffer {
   const k = models.length;
   if (k < 1 || k > MAX_INPUTS) throw new GpuError('gpu-too-large', `The GTA kernels take 1 to ${MAX_INPUTS} models, got ${k}.`);
   const u = new UniformWriter(48 + 48 * 16)
@@ -58,7 +59,7 @@ export async function gtaChunk(ctx: GpuContext, packed: PackedInputs, start: num
   try {
     const raw = await guarded(ctx, 'gta', async () => {
       const enc = ctx.device.createCommandEncoder();
-      encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), 4096)), release);
+      encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / 2 / WG), ctx.maxGroups)), release);
       submit(ctx, enc, release);
       return readBuffer(ctx, out, outBytes);
     });
@@ -84,7 +85,7 @@ export async function accumulateDareL1(ctx: GpuContext, packed: PackedInputs, st
   try {
     const raw = await guarded(ctx, 'dare_l1', async () => {
       const enc = ctx.device.createCommandEncoder();
-      encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.ceil(blocks / WG)), release);
+      encodeDispatch(ctx, enc, p, uniform, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(blocks / WG), ctx.maxGroups)), release);
       submit(ctx, enc, release);
       return readBuffer(ctx, out, bytes);
     });

@@ -25,6 +25,20 @@ export function maxQueries(_ctx: GpuContext): number {
   return 32;
 }
 
+/** The Params uniform of radix_hist.wgsl (1184 bytes). */
+export function radixUniform(packed: PackedInputs, k: number, start: number, hasBase: boolean, queries: RadixQuery[]): UniformWriter {
+  const u = new UniformWriter(160 + 64 * 16)
+    .u32(0, packed.n).u32(4, start).u32(8, queries.length).u32(12, hasBase ? 1 : 0)
+    .u32(16, hasBase ? packed.offs[k] : 0).u32(20, hasBase ? packed.codes[k] : 0)
+    .u32s(32, packed.offs.slice(0, k)).u32s(96, packed.codes.slice(0, k));
+  queries.forEach((q, i) => {
+    const b = 160 + 32 * i;
+    u.u32(b, q.model).u32(b + 4, q.phase).u32(b + 8, q.shift)
+      .u32(b + 16, q.valPrefix).u32(b + 20, q.valMask).u32(b + 24, q.ikPrefix).u32(b + 28, q.ikMask);
+  });
+  return u;
+}
+
 /**
  * Counts for this chunk, hist[q * 256 + digit]. Segments 0..k-1 are the models (k = number of model
  * segments); segment k is the base when hasBase.
@@ -37,15 +51,7 @@ export async function radixHistChunk(ctx: GpuContext, packed: PackedInputs, k: n
   const n = packed.n;
   if (n === 0) return hist;
   const p = await ctx.pipelines.get('radix_hist', { inputs: 1, outputs: 1 }, { WG });
-  const u = new UniformWriter(160 + 64 * 16)
-    .u32(0, n).u32(4, start).u32(8, nq).u32(12, hasBase ? 1 : 0)
-    .u32(16, hasBase ? packed.offs[k] : 0).u32(20, hasBase ? packed.codes[k] : 0)
-    .u32s(32, packed.offs.slice(0, k)).u32s(96, packed.codes.slice(0, k));
-  queries.forEach((q, i) => {
-    const b = 160 + 32 * i;
-    u.u32(b, q.model).u32(b + 4, q.phase).u32(b + 8, q.shift)
-      .u32(b + 16, q.valPrefix).u32(b + 20, q.valMask).u32(b + 24, q.ikPrefix).u32(b + 28, q.ikMask);
-  });
+  const u = radixUniform(packed, k, start, hasBase, queries);
   const bytes = nq * 256 * 4;
   const out = ctx.pool.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'hist');
   const release: GPUBuffer[] = [];
@@ -53,7 +59,7 @@ export async function radixHistChunk(ctx: GpuContext, packed: PackedInputs, k: n
     const raw = await guarded(ctx, 'radix_hist', async () => {
       const enc = ctx.device.createCommandEncoder();
       enc.clearBuffer(out, 0, bytes);
-      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / WG), 4096)), release);
+      encodeDispatch(ctx, enc, p, u.buf, [packed.buffer, out], grid(ctx, Math.min(Math.ceil(n / WG), ctx.maxGroups)), release);
       submit(ctx, enc, release);
       return readBuffer(ctx, out, bytes);
     });
