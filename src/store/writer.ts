@@ -5,7 +5,7 @@
  * stage size (4 MiB) whatever the chunk and model sizes.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { parseHeader, parseHeaderLength, MAX_HEADER_BYTES } from '../core/safetensors';
+import { parseHeader, parseHeaderLength } from '../core/safetensors';
 import { throwIfAborted } from '../core/errors';
 import type { KeyValueStore } from './kv';
 import { ImportError } from './errors';
@@ -121,16 +121,16 @@ export class FileWriter {
   private total = 0;
   private readonly hash = sha256.create();
   private readonly weights: boolean;
-  /** The first 8 + N bytes of a weight file, kept for the header parse at the end. */
+  /** The first 8, then 8 + N, bytes of a weight file, kept for the header parse at the end. */
   private head: Uint8Array | undefined;
-  private headNeed = 8;
+  private headFill = 0;
   finished = false;
 
   constructor(private readonly model: ModelWriter, readonly index: number, readonly name: string, readonly expectedBytes?: number) {
     this.weights = isWeightFile(name);
     this.chunkBytes = model.chunkBytes;
     this.stage = new Uint8Array(Math.min(STAGE_BYTES, model.chunkBytes));
-    if (this.weights) this.head = new Uint8Array(0);
+    if (this.weights) this.head = new Uint8Array(8);
   }
 
   get bytesWritten(): number {
@@ -165,7 +165,7 @@ export class FileWriter {
     }
     let safetensors: StoredFile['safetensors'];
     if (this.head) {
-      if (this.head.length < this.headNeed) parseHeaderLength(this.head, this.total); // throws the precise reason
+      if (this.headFill < this.head.length) parseHeaderLength(this.head.subarray(0, this.headFill), this.total); // throws the precise reason
       const h = parseHeader(this.head, this.total); // offsets checked against the real size: catches truncation
       safetensors = { headerLength: h.headerLength, metadata: h.metadata, tensors: h.tensors };
       this.head = undefined;
@@ -182,22 +182,21 @@ export class FileWriter {
   }
 
   private captureHead(bytes: Uint8Array): void {
-    const head = this.head!;
-    if (head.length >= this.headNeed) return;
-    const take = bytes.subarray(0, this.headNeed - head.length);
-    const next = new Uint8Array(head.length + take.length);
-    next.set(head);
-    next.set(take, head.length);
-    this.head = next;
-    if (this.headNeed === 8 && next.length >= 8) {
+    let head = this.head!;
+    if (this.headFill >= head.length) return;
+    const take = bytes.subarray(0, head.length - this.headFill);
+    head.set(take, this.headFill);
+    this.headFill += take.length;
+    if (this.headFill < head.length) return;
+    if (head.length === 8) {
       // Fail fast on a file that is not safetensors, before its gigabytes are stored.
-      const size = this.expectedBytes ?? Number.MAX_SAFE_INTEGER;
-      const n = parseHeaderLength(next, Math.max(size, 8));
-      if (n > MAX_HEADER_BYTES) throw new ImportError('header-too-large', `${this.name}: header too large.`);
-      this.headNeed = 8 + n;
+      const n = parseHeaderLength(head, Math.max(this.expectedBytes ?? Number.MAX_SAFE_INTEGER, 8));
+      const grown = new Uint8Array(8 + n); // one buffer for the whole header: no quadratic regrowth
+      grown.set(head);
+      this.head = head = grown;
       if (bytes.length > take.length) this.captureHead(bytes.subarray(take.length));
-    } else if (this.expectedBytes !== undefined && next.length >= this.headNeed) {
-      parseHeader(next, this.expectedBytes);
+    } else if (this.expectedBytes !== undefined) {
+      parseHeader(head, this.expectedBytes);
     }
   }
 
