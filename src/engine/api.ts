@@ -24,7 +24,8 @@ export interface EngineInfo {
 
 export interface EngineModel {
   id: string;
-  kind: 'zoo' | 'merged';
+  kind: 'zoo' | 'merged' | 'library';
+  name?: string;
   role?: 'base' | 'expert' | 'stranger';
   skill?: string;
   parents?: string[];
@@ -44,6 +45,8 @@ export interface MergeRequest {
   seed?: number;
   /** Id for the result (default: a generated one). */
   id?: string;
+  /** Stream the result into the model library under this name instead of keeping it in memory. */
+  saveAs?: string;
 }
 
 export interface MergeOutcome {

@@ -6,6 +6,7 @@
 import { computeKinship, type GramBackend } from '../core/kinship';
 import { CancelledError, KinmergeError } from '../core/errors';
 import type { MergeBackend } from '../core/merge/types';
+import type { MergeRecipe } from '../core/merge/recipe';
 import type { TensorSource } from '../core/types';
 import type { AssetReader } from '../eval/assets';
 import { weightChange } from '../evolve/analysis';
@@ -15,6 +16,10 @@ import type {
   BackendChoice, EngineInfo, EngineModel, EvolveRequest, MergeEngine, MergeOutcome, SavedRun, ZooSummary,
 } from './api';
 import { createFamily, type Family } from './family';
+import type { Library } from '../store/library';
+import { importFromSink } from '../store/sink';
+import { executeMerge } from '../core/merge/execute';
+import { parentsOf } from '../store/export-formats';
 import { loadZooFamily, type ZooFamily } from './zoo-family';
 
 /** Where a run is saved after each finished generation (idb-keyval in the browser). */
@@ -26,6 +31,8 @@ export interface RunStore {
 
 export interface EngineDeps {
   assets: AssetReader;
+  /** The IndexedDB model library (browser): its models are addressable by library id. */
+  library?: Library;
   runs?: RunStore;
   /** Creates WebGPU backends (lazily imported so the CPU path never loads the GPU code). */
   gpu?: () => Promise<{ merge: MergeBackend; gram: GramBackend; adapter: string; fallback: boolean }>;
@@ -62,6 +69,12 @@ export function createEngine(deps: EngineDeps): MergeEngine {
   const family = (id: string): Family => {
     for (const f of [run, bench]) if (f?.has(id)) return f;
     throw new KinmergeError('unknown-model', `No model "${id}" in this session. Pick a zoo model or a merge made in this session.`);
+  };
+  /** Any model id: a merge of this session, a zoo model, or a library model. */
+  const open = async (id: string): Promise<TensorSource> => {
+    for (const f of [run, bench]) if (f?.has(id)) return f.source(id);
+    if (deps.library && (await deps.library.get(id))) return deps.library.open(id);
+    return family(id).source(id); // throws the named error
   };
   const job = (id: string): Job => {
     const j: Job = { ctrl: new AbortController(), paused: false };
@@ -103,6 +116,9 @@ export function createEngine(deps: EngineDeps): MergeEngine {
       for (const f of [bench, run]) for (const id of f?.merged() ?? []) {
         list.push({ id, kind: 'merged', parents: f!.parentsOf(id), params: params(f!.source(id)) });
       }
+      for (const m of (await deps.library?.list()) ?? []) {
+        list.push({ id: m.id, name: m.name, kind: 'library', parents: m.parents?.map((p) => p.id), params: m.params ?? 0 });
+      }
       return list;
     },
     async kinship(jobId, ids, opts = {}, onProgress) {
@@ -110,7 +126,7 @@ export function createEngine(deps: EngineDeps): MergeEngine {
       const j = job(jobId);
       try {
         return await computeKinship({
-          base: z.base, models: ids.map((id) => family(id).source(id)), split: opts.split,
+          base: z.base, models: await Promise.all(ids.map(open)), split: opts.split,
           backend: gramBackend, signal: j.ctrl.signal, onProgress,
         });
       } finally { done(jobId); }
@@ -120,15 +136,28 @@ export function createEngine(deps: EngineDeps): MergeEngine {
       const j = job(jobId);
       const t0 = performance.now();
       try {
+        if (req.saveAs !== undefined) {
+          if (!deps.library) throw new KinmergeError('no-library', 'There is no model library here to save the merge into.');
+          const sink = await importFromSink(deps.library, { name: req.saveAs, recipe: req.recipe, seed: req.seed ?? 0, parents: await Promise.all(parentsOf(req.recipe).map(async (p) => {
+            const m = await deps.library!.get(p);
+            return { id: p, name: m?.name ?? p, sha256: m?.files.filter((x) => x.safetensors).map((x) => x.sha256) ?? [] };
+          })) });
+          const r = await executeMerge({ recipe: req.recipe, resolve: open, sink, seed: req.seed ?? 0, backend: mergeBackend, signal: j.ctrl.signal, onProgress });
+          return { id: sink.id, notes: r.notes, params: r.params, seconds: (performance.now() - t0) / 1000 };
+        }
         const id = req.id ?? `merge-${++counter}`;
-        const notes = await bench!.mergeRecipe(req.recipe, id, { seed: req.seed, signal: j.ctrl.signal, onProgress, resolve: (ref) => family(ref).source(ref) });
+        const notes = await bench!.mergeRecipe(req.recipe, id, { seed: req.seed, signal: j.ctrl.signal, onProgress, resolve: open });
         return { id, notes, params: params(bench!.source(id)), seconds: (performance.now() - t0) / 1000 };
       } finally { done(jobId); }
     },
     async evaluate(jobId, id) {
-      await zoo();
+      const z = await zoo();
       const j = job(jobId);
-      try { return await family(id).deps.evaluate(id, j.ctrl.signal); } finally { done(jobId); }
+      try {
+        for (const f of [run, bench]) if (f?.has(id)) return await f.deps.evaluate(id, j.ctrl.signal);
+        const r = await z.evaluator.score(await open(id), j.ctrl.signal);
+        return { scores: r.scores, average: r.average };
+      } finally { done(jobId); }
     },
     async evolve(jobId, req, onEvent): Promise<EvolveRecord> {
       const z = await zoo();
@@ -168,14 +197,12 @@ export function createEngine(deps: EngineDeps): MergeEngine {
     },
     async weightChange(parent, child) {
       await zoo();
-      return weightChange(family(parent).source(parent), family(child).source(child));
+      return weightChange(await open(parent), await open(child));
     },
     async exportModel(id) {
       await zoo();
-      const f = family(id);
-      const b = f.bytes(id);
-      if (b) return b;
-      const s = f.source(id);
+      for (const f of [run, bench]) { const b = f?.has(id) ? f.bytes(id) : undefined; if (b) return b; }
+      const s = await open(id);
       const infos = s.tensors();
       const { encodeSafetensors } = await import('../core/safetensors');
       const tensors = [];
@@ -184,7 +211,8 @@ export function createEngine(deps: EngineDeps): MergeEngine {
     },
     async recipeOf(id) {
       await zoo();
-      return family(id).recipeOf(id) ?? null;
+      for (const f of [run, bench]) if (f?.has(id)) return f.recipeOf(id) ?? null;
+      return ((await deps.library?.get(id))?.recipe as MergeRecipe | undefined) ?? null;
     },
   };
   return engine;

@@ -35,7 +35,7 @@ export interface MergeRecipeOptions {
   signal?: AbortSignal;
   onProgress?: ProgressFn;
   /** Resolves references outside this family (default: this family's models). */
-  resolve?: (ref: string) => TensorSource;
+  resolve?: (ref: string) => Promise<TensorSource>;
 }
 
 export interface Family {
@@ -104,9 +104,9 @@ export function createFamily(o: FamilyOptions): Family {
 
   const mergeRecipe = async (recipe: MergeRecipe, id: string, mo: MergeRecipeOptions = {}): Promise<string[]> => {
     const sink = memorySink();
-    const resolve = mo.resolve ?? get;
+    const resolve = mo.resolve ?? (async (ref: string) => get(ref));
     const r = await executeMerge({
-      recipe, resolve: async (ref) => resolve(ref), sink, seed: mo.seed ?? seed, backend: o.mergeBackend,
+      recipe, resolve, sink, seed: mo.seed ?? seed, backend: o.mergeBackend,
       signal: mo.signal, onProgress: mo.onProgress,
     });
     const out = sink.bytes();

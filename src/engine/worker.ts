@@ -7,6 +7,7 @@ import { createStore, del, get, set } from 'idb-keyval';
 import { fetchAssetReader } from '../eval/fetch-assets';
 import { createEngine, type RunStore } from './engine';
 import type { SavedRun } from './api';
+import { Library } from '../store/library';
 
 const store = createStore('kinmerge-runs', 'runs');
 const runs: RunStore = {
@@ -18,6 +19,7 @@ const runs: RunStore = {
 const engine = createEngine({
   assets: fetchAssetReader(import.meta.env.BASE_URL ?? '/'),
   runs,
+  library: new Library(),
   gpu: async () => {
     const { requestGpuContext, describeAdapter } = await import('../gpu/context');
     const probe = await requestGpuContext();
