@@ -6,6 +6,7 @@ import type { ModelManifest } from './manifest';
 import { isWeightFile } from './manifest';
 import type { Library } from './library';
 import { ImportError } from './errors';
+import { throwIfAborted } from '../core/errors';
 import { runImport, INDEX_SUFFIX, type ImportOptions, type IncomingFile } from './import-core';
 import { announcedLength, fetchOk, hubFileUrl, parseHubRef, streamBody, HttpByteSource, HF_BASE_URL, type FetchFn } from './http';
 
@@ -35,7 +36,7 @@ function blobFile(f: NamedBlob): IncomingFile {
           const reader = f.blob.stream().getReader();
           try {
             for (;;) {
-              if (signal?.aborted) return; // runImport's next write throws CancelledError
+              throwIfAborted(signal);
               const r = await reader.read();
               if (r.done) return;
               await onChunk(r.value);
