@@ -37,6 +37,8 @@ export interface EvalResult extends SuiteScores {
 }
 
 export interface Evaluator {
+  /** webgpu: whether ORT runs on the GPUDevice given in the options (known after ready()). */
+  readonly sharedDevice: boolean;
   /** Creates the ORT session now (compiling wasm, planning the graph) instead of on the first score. */
   ready(): Promise<void>;
   score(weights: ModelWeights, signal?: AbortSignal): Promise<EvalResult>;
@@ -107,7 +109,10 @@ export function createEvaluator(opts: EvaluatorOptions): Evaluator {
   let sessionP: Promise<OrtSession> | undefined;
   let readyP: Promise<void> | undefined;
   const session = (): Promise<OrtSession> => {
-    sessionP ??= createOrtSession(buildLlamaGraph(c), { backend: opts.backend, device: opts.device, numThreads: opts.numThreads });
+    sessionP ??= createOrtSession(buildLlamaGraph(c), { backend: opts.backend, device: opts.device, numThreads: opts.numThreads }).then((s) => {
+      shared = s.sharedDevice;
+      return s;
+    });
     sessionP.catch(() => (sessionP = undefined)); // a failed create is retried next time
     return sessionP;
   };
@@ -115,7 +120,11 @@ export function createEvaluator(opts: EvaluatorOptions): Evaluator {
   const cacheSize = opts.cacheSize ?? 512;
   let disposed = false;
 
+  let shared = false;
   return {
+    get sharedDevice() {
+      return shared;
+    },
     async ready() {
       readyP ??= (async () => {
         const s = await session();

@@ -41,6 +41,8 @@ export interface WeightFeeds {
 
 export interface OrtSession {
   readonly backend: Backend;
+  /** webgpu: ORT runs on the GPUDevice passed in `device`. */
+  readonly sharedDevice: boolean;
   prepareWeights(weights: Record<string, Feed>): WeightFeeds;
   /** One run: returns the named output as f32 with its dims. */
   run(feeds: Record<string, Feed>, weights: WeightFeeds, output: string): Promise<{ data: Float32Array; dims: number[] }>;
@@ -49,6 +51,7 @@ export interface OrtSession {
 
 const GPU_STORAGE = 0x80, GPU_COPY_SRC = 0x4, GPU_COPY_DST = 0x8;
 let configured = false;
+let webgpuStarted = false;
 
 function toTensor(f: Feed): ort.Tensor {
   return f.data instanceof BigInt64Array
@@ -64,21 +67,29 @@ export async function createOrtSession(graph: Uint8Array, opts: OrtOptions = {})
     ort.env.logLevel = 'error';
     configured = true;
   }
-  if (backend === 'webgpu' && opts.device) ort.env.webgpu.device = opts.device;
+  if (backend === 'webgpu' && opts.device && !webgpuStarted) {
+    // ORT's WebGPU backend is process-wide and keeps the first device it gets; share the engine's.
+    ort.env.webgpu.device = opts.device;
+  }
+  if (backend === 'webgpu') webgpuStarted = true;
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(graph, {
-      executionProviders: backend === 'webgpu' ? [opts.device ? { name: 'webgpu', device: opts.device } : 'webgpu'] : ['wasm'],
+      executionProviders: [backend],
       graphOptimizationLevel: 'all',
     });
   } catch (e) {
     throw new OrtError('ort-create-failed', `onnxruntime-web could not create a ${backend} session: ${(e as Error).message ?? e}${backend === 'webgpu' ? ' (try the wasm backend)' : ''}`, { cause: e });
   }
+  // Weights are uploaded to the device ORT really runs on (the shared one when it accepted it).
   const device = backend === 'webgpu' ? await ort.env.webgpu.device : undefined;
+  /** Whether ORT runs on the caller's GPUDevice (false: it had started on its own before). */
+  const sharedDevice = !!opts.device && device === opts.device;
   let chain: Promise<unknown> = Promise.resolve();
 
   return {
     backend,
+    sharedDevice,
     prepareWeights(weights) {
       const tensors: Record<string, ort.Tensor> = {};
       const buffers: GPUBuffer[] = [];

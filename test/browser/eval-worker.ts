@@ -12,16 +12,18 @@ import { randomWeights } from '../eval/random-model';
 import type { ZooScoreRecord } from '../eval/zoo-scores';
 import { zooSizedConfig, zooSizedSuites, zooSizedVocab } from '../eval/synthetic';
 
-type Request = { kind: 'fixture'; backend: Backend; perSkill: number; batchSize: number } | { kind: 'bench'; runs: number } | { kind: 'zoo' };
+type Request = { kind: 'fixture'; backend: Backend; perSkill: number; batchSize: number; shareDevice?: boolean } | { kind: 'bench'; runs: number } | { kind: 'zoo' };
 
 async function handle(req: Request): Promise<unknown> {
   if (req.kind === 'fixture') {
     const fx = makeFixture(5, req.perSkill);
     const suites = await Promise.all(Object.entries(fx.suites).map(([k, t]) => parseSuite(k, t, fx.vocab, fx.config.maxPositions)));
-    const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: req.batchSize, backend: req.backend });
+    // The engine's own GPUDevice, handed to ORT, as the merge worker does.
+    const device = req.shareDevice ? await (await navigator.gpu.requestAdapter())!.requestDevice() : undefined;
+    const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: req.batchSize, backend: req.backend, device });
     try {
       const r = await ev.score(fx.weights);
-      return { scores: r.scores, mc: r.mc, expected: fx.expected, expectedMc: fx.expectedMc };
+      return { shared: ev.sharedDevice, scores: r.scores, mc: r.mc, expected: fx.expected, expectedMc: fx.expectedMc };
     } finally {
       await ev.dispose();
     }

@@ -17,32 +17,33 @@ function inWorker<T>(req: unknown, timeoutMs = 100_000): Promise<T> {
   });
 }
 
-type FixtureResult = { scores: Record<string, number>; mc: Record<string, number>; expected: Record<string, number>; expectedMc: Record<string, number> };
+type FixtureResult = { shared: boolean; scores: Record<string, number>; mc: Record<string, number>; expected: Record<string, number>; expectedMc: Record<string, number> };
 
 describe('evaluation in a module Web Worker (Chromium)', () => {
   it('wasm EP: the fixture scores equal the constructed ones (the same the Node tests check)', async () => {
-    const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'wasm', perSkill: 12, batchSize: 16 });
-    expect(r.scores).toEqual(r.expected);
-    expect(r.mc).toEqual(r.expectedMc);
-  });
-
-  // SwiftShader compiles every WGSL kernel on the CPU: ~90 s of CPU on this 2-core machine, so it is
-  // opt-in (VITE_EVAL_WEBGPU=1 npx vitest run --config vitest.browser.config.ts test/browser/eval.browser.test.ts).
-  it.skipIf(import.meta.env.VITE_EVAL_WEBGPU !== '1')('webgpu EP (SwiftShader here) gives the same scores', async () => {
-    const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'webgpu', perSkill: 4, batchSize: 256 }, 170_000);
+    const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'wasm', perSkill: 12, batchSize: 16 }, 170_000);
     expect(r.scores).toEqual(r.expected);
     expect(r.mc).toEqual(r.expectedMc);
   }, 180_000);
 
+  // SwiftShader compiles every WGSL kernel on the CPU: ~90 s of CPU on this 2-core machine, so it is
+  // opt-in (VITE_EVAL_WEBGPU=1 npx vitest run --config vitest.browser.config.ts test/browser/eval.browser.test.ts).
+  it.skipIf(import.meta.env.VITE_EVAL_WEBGPU !== '1')('webgpu EP on a shared GPUDevice (SwiftShader here) gives the same scores', async () => {
+    const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'webgpu', perSkill: 4, batchSize: 256, shareDevice: true }, 290_000);
+    expect(r.shared).toBe(true);
+    expect(r.scores).toEqual(r.expected);
+    expect(r.mc).toEqual(r.expectedMc);
+  }, 300_000);
+
   it('timing: a zoo-sized model on 6 x 200 prompts', async () => {
-    const r = await inWorker<{ readyMs: number; scoreMs: number[]; crossOriginIsolated: boolean; sequences: number }>({ kind: 'bench', runs: 3 });
+    const r = await inWorker<{ readyMs: number; scoreMs: number[]; crossOriginIsolated: boolean; sequences: number }>({ kind: 'bench', runs: 3 }, 290_000);
     console.log(`[eval bench] session ready ${r.readyMs.toFixed(0)} ms; score ${r.sequences} sequences: ${r.scoreMs.map((x) => x.toFixed(0)).join(', ')} ms; crossOriginIsolated=${r.crossOriginIsolated}`);
     expect(r.scoreMs.length).toBe(3);
     expect(Math.min(...r.scoreMs)).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it('every zoo model: scores identical to Node\'s (kinmerge eval), and the time per model', async (ctx) => {
-    const record = await inWorker<ZooScoreRecord | null>({ kind: 'zoo' }, 170_000);
+    const record = await inWorker<ZooScoreRecord | null>({ kind: 'zoo' }, 290_000);
     if (!record) ctx.skip(); // no public/zoo yet
     const rec = record!;
     console.log(`[eval zoo] ${rec.models.map((m) => `${m.model} ${m.ms.toFixed(0)} ms`).join(', ')}`);
@@ -54,5 +55,5 @@ describe('evaluation in a module Web Worker (Chromium)', () => {
       // The Node zoo test has not run yet: it compares against this record when it does.
     }
     if (node) for (const [a, b] of comparable(rec, node)) expect(a.scores, `${a.model}: browser vs Node`).toEqual(b.scores);
-  }, 180_000);
+  }, 300_000);
 });
