@@ -49,7 +49,7 @@ export async function fetchOk(url: string, init: RequestInit = {}, fetchImpl: Fe
   await res.body?.cancel().catch(() => undefined);
   if (res.status === 404 && allow404) return undefined;
   const what = res.status === 404 ? 'was not found (404). Check the URL, model id and revision.'
-    : res.status === 401 || res.status === 403 ? `was refused (${res.status}): the model may be gated or private, which kinmerge cannot open without a login.`
+    : res.status === 401 || res.status === 403 ? `was refused (${res.status}): the model does not exist, or is gated or private (the Hub answers 401 for all three), which kinmerge cannot open without a login. Check the id.`
     : `failed with HTTP ${res.status}. Try again later.`;
   throw new NetworkError(res.status === 404 ? 'not-found' : 'http-status', `${url} ${what}`, { status: res.status });
 }
