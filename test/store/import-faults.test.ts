@@ -151,10 +151,12 @@ describe('every fault leaves the library exactly as before', () => {
     const { kv, before, db } = await withOneModel();
     // The "page" dies after its third chunk: later writes never settle, nothing is cleaned up.
     let puts = 0;
-    const dying = { ...kv, set: (k: string, v: unknown) => (++puts > 4 ? new Promise<void>(() => {}) : kv.set(k, v)) };
+    let died!: () => void;
+    const dead = new Promise<void>((r) => { died = r; });
+    const dying = { ...kv, set: (k: string, v: unknown) => (++puts > 4 ? (died(), new Promise<void>(() => {})) : kv.set(k, v)) };
     const doomed = new Library(dying, { chunkBytes: 4096 });
     void importFromUrl(doomed, server.put('/reload.safetensors', big)).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 300));
+    await dead;
     const during = await sortedKeys(kv);
     expect(during.some((k) => k.startsWith('pending:'))).toBe(true);
     expect(during.filter((k) => k.startsWith('chunk:')).length).toBeGreaterThan(before.filter((k) => k.startsWith('chunk:')).length);
