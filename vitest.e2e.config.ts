@@ -7,7 +7,8 @@ export default defineConfig({
     include: ['test/e2e/**/*.test.ts'],
     globalSetup: ['test/e2e/global-setup.ts'],
     environment: 'node',
-    testTimeout: 90_000,
+    // Generous: each test starts Chromium, which takes seconds on a busy 2-core machine.
+    testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: 'forks',
     // Chromium instances are heavy on a 2-core machine: run files one after another.

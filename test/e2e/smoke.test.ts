@@ -83,7 +83,7 @@ describe('playground smoke', () => {
     await shot('merge-bench');
   });
 
-  it('round-trips a share link into a fresh profile, with hidden controls', async () => {
+  it('round-trips a share link into a fresh profile', async () => {
     s = await openProfile();
     let page = s.page;
     await page.goto(`${base}#/evolve`);
@@ -103,7 +103,11 @@ describe('playground smoke', () => {
     await expect.poll(() => page.inputValue('input[data-control="evolve.seed"]')).toBe('1234');
     expect(await page.inputValue('input[data-control="evolve.k"]')).toBe('4');
     expect(await page.inputValue('select[data-control="evolve.strategy"]')).toBe('greedy');
+  });
 
+  it('hides the controls a teaching link names, and explains a damaged link', async () => {
+    s = await openProfile();
+    const { page } = s;
     // A teaching link: chosen controls are not rendered at all.
     const token = await encodeShare({ version: 1, models: [{ zoo: 'tiny-math' }], recipe: null, strategy: 'kinship', params: {}, seed: 3, view: 'evolve', hide: ['evolve.seed', 'nav.teach', 'share.button'] });
     await page.goto(`${base}#/evolve?s=${token}`);
