@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../src/cli/commands/kinship';
 import { REPO_ROOT, runCli, runMain } from '../helpers/cli';
+import { makeTempDir, makeTinyFamily, writeTinyFile, writeTinyFolder } from '../helpers/fixtures';
 
 const M = join(REPO_ROOT, 'test', 'golden', 'kinship', 'models');
 const f = (name: string) => join(M, `${name}.safetensors`);
@@ -92,6 +93,24 @@ describe('kinmerge kinship', () => {
     const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--backend', 'webgpu']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/webgpu backend for kinship is not available yet/);
+  });
+
+  it('reads Hugging Face folders and sharded checkpoints like single files', async () => {
+    const fam = makeTinyFamily({ seed: 11, dtype: 'BF16' });
+    const tmp = await makeTempDir();
+    try {
+      const base = await writeTinyFolder(join(tmp.path, 'base'), fam.base, { shards: 3 });
+      const fine = await writeTinyFolder(join(tmp.path, 'fine'), fam.fine);
+      const opp = await writeTinyFile(join(tmp.path, 'opp.safetensors'), fam.opposite);
+      const baseFile = await writeTinyFile(join(tmp.path, 'base.safetensors'), fam.base);
+      const a = JSON.parse((await runMain(['kinship', '--base', base, fine, opp, '--json'])).stdout);
+      const b = JSON.parse((await runMain(['kinship', '--base', baseFile, fine, opp, '--json'])).stdout);
+      expect(a.models).toEqual([fine, opp]);
+      expect(a.metrics).toEqual(b.metrics);
+      expect(a.metrics.pcc[0][1]).toBeCloseTo(-1, 12);
+    } finally {
+      await tmp.cleanup();
+    }
   });
 
   it('runs as the real binary', async () => {
