@@ -69,6 +69,10 @@ describe('ui components', () => {
     (document.activeElement as SVGElement).dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true })); flushSync();
     expect(target.querySelector('[data-testid=heatmap-readout]')!.textContent).toBe('b × c: pcc 0');
     expect(target.querySelectorAll('rect[tabindex="0"]')).toHaveLength(1);
+    // Cell text picks black or white by the cell's luminance (white on the dark red of 1.0).
+    const texts = target.querySelectorAll<SVGTextElement>('text.val');
+    expect(getComputedStyle(texts[0]).fill).toBe('rgb(255, 255, 255)');
+    expect(getComputedStyle(texts[5]).fill).toBe('rgb(17, 17, 17)');
   });
 
   it('ErrorView gives what-to-do advice for named errors', () => {
