@@ -14,8 +14,9 @@ import { openModelPath, type OpenedModel } from '../../node/model-path';
 import { UsageError, choiceFlag, intFlag, parseArgs } from '../args';
 import type { CliIO, Command } from '../command';
 import { BACKENDS, loadBackend } from '../load-backend';
+import { createMomentsAhead } from '../moments-worker';
 
-const usage = `Usage: kinmerge merge CONFIG.yml --out OUT.safetensors [--seed N] [--backend cpu|webgpu] [--chunk-elems N] [--quiet]
+const usage = `Usage: kinmerge merge CONFIG.yml --out OUT.safetensors [--seed N] [--backend cpu|webgpu] [--chunk-elems N] [--threads N] [--quiet]
 
 Run a mergekit YAML recipe and write the merged model as one .safetensors file.
 
@@ -29,6 +30,8 @@ Options:
   --seed N           seed of DARE's random masks (default 0); the same seed gives the same file
   --backend NAME     cpu (default) or webgpu
   --chunk-elems N    elements per chunk and input held in memory (default ${DEFAULT_CHUNK_ELEMS})
+  --threads N        1 or 2 (default 2): with 2 and the cpu backend, a worker thread computes SLERP's
+                     first pass ahead; the output is identical either way
   --quiet            no progress or notes on stderr
 
 The output's __metadata__ records the recipe, the seed, the kinmerge version and the parents.
@@ -52,12 +55,14 @@ export const merge: Command = {
       backend: { type: 'string' },
       'chunk-elems': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      threads: { type: 'string' },
     });
     if (positionals.length !== 1) throw new UsageError(`merge takes one CONFIG.yml, got ${positionals.length}.`);
     if (!flags.out) throw new UsageError('merge needs --out OUT.safetensors.');
     const seed = flags.seed === undefined ? 0 : intFlag(flags.seed, 'seed', 0);
     const chunkElems = flags['chunk-elems'] === undefined ? DEFAULT_CHUNK_ELEMS : intFlag(flags['chunk-elems'], 'chunk-elems', 1, 1 << 28);
     const backendName = choiceFlag(flags.backend ?? 'cpu', 'backend', BACKENDS);
+    const threads = flags.threads === undefined ? 2 : intFlag(flags.threads, 'threads', 1, 2);
 
     const configPath = positionals[0];
     let text: string;
@@ -65,7 +70,11 @@ export const merge: Command = {
     const recipe = parseRecipe(text);
     const backend = await loadBackend(backendName);
     const base = dirname(resolve(configPath));
-    const opened: OpenedModel[] = [];
+    const opened = new Map<string, OpenedModel>();
+    // The second core computes SLERP's first pass ahead (CPU backend only; results are identical).
+    const ahead = backendName === 'cpu' && threads > 1
+      ? createMomentsAhead(chunkElems, recipe.dtype !== undefined && recipe.dtype !== 'float32')
+      : undefined;
     const sink = await fileSink(flags.out);
     const t0 = performance.now();
     let lastLine = 0;
@@ -75,9 +84,14 @@ export const merge: Command = {
         // A reference that is a path relative to the recipe resolves against the recipe's folder.
         resolve: async (ref) => {
           const m = await openModelPath(isAbsolute(ref) ? ref : resolve(base, ref));
-          opened.push(m);
+          opened.set(ref, m);
           return m.source;
         },
+        onPlan: (plan, sources) => {
+          const paths = plan.refs.map((r) => { const m = opened.get(r); return m?.kind === 'file' ? m.files[0] : undefined; });
+          ahead?.onPlan(plan, sources, paths);
+        },
+        pairMoments: ahead && ((t, a, b) => ahead.pairMoments(t, a, b)),
         onProgress: (p) => {
           const now = performance.now();
           if (flags.quiet || (now - lastLine < 1000 && p.done < p.total)) return;
@@ -92,7 +106,8 @@ export const merge: Command = {
       }
       return 0;
     } finally {
-      await Promise.all(opened.map((m) => m.close().catch(() => {})));
+      await ahead?.dispose();
+      await Promise.all([...opened.values()].map((m) => m.close().catch(() => {})));
       await backend.dispose?.();
     }
   },

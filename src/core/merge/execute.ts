@@ -8,7 +8,8 @@ import { KinmergeError, throwIfAborted } from '../errors';
 import { createSafetensorsWriter, type SafetensorsWriter } from '../safetensors';
 import type { ByteSink, FloatDType, ProgressFn, TensorSource } from '../types';
 import { createCpuBackend, DEFAULT_CHUNK_ELEMS } from './cpu-backend';
-import { planMerge, type PlannedTensor } from './plan';
+import { planMerge, type MergePlan, type PlannedTensor } from './plan';
+import type { PairMoments } from './slerp';
 import { dtypeOfName, recipeInputs, recipeToYaml, type MergeRecipe } from './recipe';
 import type { MergeBackend, PlanIO } from './types';
 
@@ -27,6 +28,10 @@ export interface ExecuteOptions {
   version?: string;
   /** SHA-256 of parents by reference, when the caller knows them (recorded in the metadata). */
   parentSha256?: Record<string, string>;
+  /** Called once the merge is planned, before any output: lets a helper start work ahead. */
+  onPlan?: (plan: MergePlan, sources: TensorSource[]) => void;
+  /** Precomputed SLERP moments of a tensor (see PlanIO.pairMoments). */
+  pairMoments?: (tensor: PlannedTensor, a: number, b: number) => Promise<PairMoments> | undefined;
 }
 
 export interface MergeResult {
@@ -54,6 +59,7 @@ export async function executeMerge(o: ExecuteOptions): Promise<MergeResult> {
     const sources = await Promise.all(refs.map((r) => o.resolve(r)));
     throwIfAborted(signal);
     const plan = planMerge(recipe, sources, seed);
+    o.onPlan?.(plan, sources);
     const metadata: Record<string, string> = {
       format: 'pt',
       kinmerge_version: o.version ?? 'dev',
@@ -77,7 +83,7 @@ export async function executeMerge(o: ExecuteOptions): Promise<MergeResult> {
       if (t.plan.kind === 'raw') {
         await copyRaw(sources[t.plan.input], t, chunkElems, writer, signal);
       } else {
-        await runTensor(backend, t, ahead, chunkElems, writer, signal);
+        await runTensor(backend, t, ahead, chunkElems, writer, signal, o.pairMoments);
       }
       params += t.numel;
     }
@@ -102,6 +108,7 @@ async function copyRaw(src: TensorSource, t: PlannedTensor, chunkElems: number, 
 
 async function runTensor(
   backend: MergeBackend, t: PlannedTensor, ahead: ReadAhead, chunkElems: number, writer: SafetensorsWriter, signal?: AbortSignal,
+  moments?: ExecuteOptions['pairMoments'],
 ): Promise<void> {
   const { sources, cast } = ahead;
   const out = t.outDtype as FloatDType;
@@ -113,6 +120,7 @@ async function runTensor(
     numel: t.numel,
     chunkElems,
     readF32: (input, start, n) => ahead.read(t.name, input, start, n),
+    pairMoments: moments && ((a, b) => moments(t, a, b)),
     // No raw bytes while casting: they would bypass the cast above (GPU backends then upload f32).
     readRaw: cast && cast !== 'F32' ? undefined : (input, start, n) => sources[input].readRaw(t.name, start, n, signal),
     dtypeOf: (input) => sources[input].get(t.name)!.dtype,
