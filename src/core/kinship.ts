@@ -15,7 +15,7 @@ import { KINSHIP_METRICS, type Degeneracy, type KinshipMetric, type MetricOutcom
 import { PairTable, SplitTable } from './kinship/pairs';
 import { planKinship } from './kinship/plan';
 
-export { cpuGramBackend, accumulateChunk, accumulateDeltas, symmetrize } from './kinship/gram';
+export { cpuGramBackend, accumulateChunk, accumulateDeltas, symmetrize, GRAM_BLOCK } from './kinship/gram';
 export type { GramBackend, GramJob, ReadChunk, TensorGram } from './kinship/gram';
 export { KINSHIP_METRICS, METRIC_TITLES, pearson, cosine, cosineAbs, euclidean } from './kinship/metrics';
 export type { KinshipMetric, MetricOutcome, PairMoments, Degeneracy } from './kinship/metrics';
@@ -33,7 +33,7 @@ export interface KinshipOptions {
   metrics?: KinshipMetric[];
   /** ModelKinship's --split-calculation: numel-weighted mean of per-tensor metrics. */
   split?: boolean;
-  /** Elements per read (default 262144): memory is about 2·(2K+1)·4·chunkElems bytes. */
+  /** Elements per read (default 262144): about 2·(K+1)·4·chunkElems bytes are in flight. */
   chunkElems?: number;
   backend?: GramBackend;
   signal?: AbortSignal;

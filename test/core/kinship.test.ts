@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../src/core/checkpoint';
 import { CancelledError, CompatibilityError, KinmergeError } from '../../src/core/errors';
-import { accumulateChunk, accumulateDeltas, computeKinship, cpuGramBackend, meanPairwise, type GramBackend, type GramJob } from '../../src/core/kinship';
+import { GRAM_BLOCK, accumulateChunk, accumulateDeltas, computeKinship, cpuGramBackend, meanPairwise, type GramBackend, type GramJob } from '../../src/core/kinship';
 import { mulberry32 } from '../../src/core/rng';
 import type { TensorSource } from '../../src/core/types';
 import { makeTinyFamily, memorySource, toSafetensors, withExtraVocabRows, type TinyModel } from '../helpers/fixtures';
@@ -173,7 +173,7 @@ describe('Gram kernels', () => {
     const K = 3, len = 5000; // not a multiple of the block or of the unroll
     const inputs = Array.from({ length: K + 1 }, () => Float32Array.from({ length: len }, () => rand() - 0.5));
     const S1 = new Float64Array(K), G1 = new Float64Array(K * K), S2 = new Float64Array(K), G2 = new Float64Array(K * K);
-    accumulateChunk(inputs, Array.from({ length: K }, () => new Float32Array(len)), len, S1, G1);
+    accumulateChunk(inputs, Array.from({ length: K }, () => new Float32Array(GRAM_BLOCK)), len, S1, G1);
     const deltas = inputs.slice(1).map((m) => m.map((x, e) => x - inputs[0][e]));
     accumulateDeltas(deltas, len, S2, G2);
     for (let i = 0; i < K; i++) {

@@ -33,7 +33,7 @@ Options:
                      undefined skipped, then the mean weighted by element count
   --json             exactly one JSON object on stdout (shape below)
   --backend B        cpu (default) or webgpu
-  --chunk-elems N    elements per read (default 262144); memory is about 8 * (2K+1) * N bytes
+  --chunk-elems N    elements per read (default 262144); about 8 * (K+1) * N bytes in flight
 
 Undefined values (a model equal to the base has no task-vector direction) are null, with a note
 saying which model and metric.

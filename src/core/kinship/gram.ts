@@ -38,7 +38,8 @@ export interface GramBackend {
 }
 
 /** Compute block inside a chunk: K f32 delta blocks of this size stay in L1 across the K² dots. */
-const BLOCK = 2048;
+export const GRAM_BLOCK = 2048;
+const BLOCK = GRAM_BLOCK;
 
 /** Σ a[e]·b[e] over [from, to) in f64 with four partial sums (independent adds pipeline better). */
 function dot(a: Float32Array, b: Float32Array, from: number, to: number): number {
@@ -81,7 +82,8 @@ export function accumulateDeltas(deltas: Float32Array[], len: number, S: Float64
 /**
  * Deltas and moments of one chunk, block by block so each block stays in L1: for model i, one loop
  * forms d_i = fround(m_i − base) with Σd_i and Σd_i², then the dots with the deltas already formed.
- * `inputs[0]` is the base, `inputs[1..K]` the models; `deltas` is K scratch arrays of at least len.
+ * `inputs[0]` is the base, `inputs[1..K]` the models; `deltas` is K scratch arrays of at least
+ * min(len, GRAM_BLOCK) elements (one block of deltas, reused block after block).
  * Fills the upper triangle of G (about 1.7x faster than separate delta, sum and dot passes).
  */
 export function accumulateChunk(inputs: Float32Array[], deltas: Float32Array[], len: number, S: Float64Array, G: Float64Array): void {
@@ -94,12 +96,13 @@ export function accumulateChunk(inputs: Float32Array[], deltas: Float32Array[], 
       const d = deltas[i];
       let s0 = 0, s1 = 0, q0 = 0, q1 = 0;
       let e = from;
-      for (; e + 1 < to; e += 2) {
+      let k = 0; // index in the block's delta scratch
+      for (; e + 1 < to; e += 2, k += 2) {
         // fround: the delta ModelKinship computes in float32; its square is exact in f64.
         const x = Math.fround(m[e] - b[e]);
         const y = Math.fround(m[e + 1] - b[e + 1]);
-        d[e] = x;
-        d[e + 1] = y;
+        d[k] = x;
+        d[k + 1] = y;
         s0 += x;
         s1 += y;
         q0 += x * x;
@@ -107,13 +110,13 @@ export function accumulateChunk(inputs: Float32Array[], deltas: Float32Array[], 
       }
       if (e < to) {
         const x = Math.fround(m[e] - b[e]);
-        d[e] = x;
+        d[k] = x;
         s0 += x;
         q0 += x * x;
       }
       S[i] += s0 + s1;
       G[i * K + i] += q0 + q1;
-      for (let j = 0; j < i; j++) G[j * K + i] += dot(deltas[j], d, from, to);
+      for (let j = 0; j < i; j++) G[j * K + i] += dot(deltas[j], d, 0, to - from);
     }
   }
 }
@@ -132,7 +135,7 @@ export const cpuGramBackend: GramBackend = {
     const step = Math.max(1, Math.floor(job.chunkElems));
     const S = new Float64Array(K);
     const G = new Float64Array(K * K);
-    const deltas = Array.from({ length: K }, () => new Float32Array(Math.min(step, n)));
+    const deltas = Array.from({ length: K }, () => new Float32Array(Math.min(step, n, BLOCK)));
     const readAll = (start: number): Promise<Float32Array[]> => {
       const len = Math.min(step, n - start);
       const p = Promise.all(Array.from({ length: K + 1 }, (_, i) => readChunk(i, start, len, signal)));
