@@ -113,6 +113,16 @@ describe('kinmerge kinship', () => {
     }
   });
 
+  it('--backend webgpu agrees with the ModelKinship goldens (through the dynamic-import hook)', async (ctx) => {
+    const c = golden.cases.find((x) => x.name === 'f32_vocab_partial_missing_split')!;
+    const args = ['kinship', '--base', join(M, c.base), ...c.models.map((m) => join(M, m)), '--json', '--split', '--backend', 'webgpu'];
+    const r = await runCli(args, { timeoutMs: 60_000, env: { VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES ?? '/usr/lib/chromium/vk_swiftshader_icd.json' } });
+    if (r.status !== 0 && /adapter|no GPU|WebGPU is not available|not available/i.test(r.stderr)) ctx.skip();
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const m of Object.keys(c.metrics)) expect(close(out.metrics[m], c.metrics[m]), m).toBe(true);
+  });
+
   it('runs as the real binary', async () => {
     const r = await runCli(['kinship', '--base', f('base.bf16'), f('a.bf16'), f('b.bf16'), '--json', '--split']);
     expect(r.status).toBe(0);
