@@ -3,7 +3,8 @@ import { context, gpuEnv } from './gpu-env';
 import type { GpuContext } from '../../src/gpu/context';
 import { packInputs, f32Segment } from '../../src/gpu/packed';
 import { selectTopBoundaries, type ChunkVisitor } from '../../src/gpu/select';
-import { gtaChunk, accumulateDareL1, TOP_ALL, TOP_NONE, type GtaKernelModel, type TopBoundary } from '../../src/gpu/kernels/gta';
+import { gtaChunk, TOP_ALL, TOP_NONE, type GtaKernelModel, type TopBoundary } from '../../src/gpu/kernels/gta';
+import { accumulateDareL1 } from '../../src/gpu/kernels/dare-l1';
 import { bitsAt, mulberry32, streamKey, threshold24 } from '../../src/core/rng';
 
 const f32 = new Float32Array(1);
