@@ -100,4 +100,20 @@ describe('executeMerge', () => {
     expect(err).toBeInstanceOf(CancelledError);
     expect(sink.aborted).toBe(true);
   });
+
+  it('handles empty and 0-rank tensors in every method', async () => {
+    const file = (v: number) => encodeSafetensors([
+      { name: 'model.empty', dtype: 'F32', shape: [0, 4], data: new Uint8Array(0) },
+      { name: 'model.scalar', dtype: 'F32', shape: [], data: new Uint8Array(new Float32Array([v]).buffer) },
+    ]);
+    const want: Record<string, number> = { slerp: 2, ties: 1, breadcrumbs: 1, task_arithmetic: 3, dare_linear: 3 };
+    for (const [m, v] of Object.entries(want)) {
+      const y = m === 'slerp' ? 'merge_method: slerp\nbase_model: a\nmodels: [{model: a}, {model: b}]\nparameters: {t: 0.5}'
+        : `merge_method: ${m}\nbase_model: a\nmodels: [{model: b, parameters: {weight: 1${m === 'task_arithmetic' ? '' : ', density: 0.5'}}}]`;
+      const r = await mergeInMemory(y, { a: file(1), b: file(3) }, { seed: 4 });
+      expect(r.values.get('model.empty')!.length).toBe(0);
+      // dare at density 0.5 on one element: kept for seed 4 (checked against the rng), L1 rescale factor 1.
+      expect(Array.from(r.values.get('model.scalar')!)).toEqual([v]);
+    }
+  });
 });
