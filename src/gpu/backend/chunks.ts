@@ -49,15 +49,20 @@ export class PlanChunks {
     }
     // Prefetch the next chunk from the source while the GPU works on this one.
     let next: Promise<PackedInputs> | undefined = this.ranges.length ? this.load(this.ranges[0]) : undefined;
-    for (let i = 0; i < this.ranges.length; i++) {
-      const packed = await next!;
-      next = i + 1 < this.ranges.length ? this.load(this.ranges[i + 1]) : undefined;
-      next?.catch(() => {});
-      try {
-        await fn(packed, this.ranges[i].start);
-      } finally {
-        packed.release();
+    try {
+      for (let i = 0; i < this.ranges.length; i++) {
+        const packed = await next!;
+        next = i + 1 < this.ranges.length ? this.load(this.ranges[i + 1]) : undefined;
+        next?.catch(() => {});
+        try {
+          await fn(packed, this.ranges[i].start);
+        } finally {
+          packed.release();
+        }
       }
+    } finally {
+      // A pass that failed midway leaves a prefetched chunk: return its buffer to the pool.
+      next?.then((p) => p.release(), () => {});
     }
   };
 
