@@ -1,7 +1,7 @@
 /**
- * Which engine pieces this build contains. `import.meta.glob` on an exact path gives an empty map
- * when the file does not exist, so the shell builds and runs before the engine lands, shows
- * "not available yet" for those actions, and picks the pieces up as soon as their files exist.
+ * Whether this build contains the engine worker. `import.meta.glob` on an exact path gives an empty
+ * map when the file does not exist, so the shell built and ran before the engine landed and showed
+ * "not available yet" for those actions.
  */
 const engineClient = import.meta.glob('../engine/client.ts');
 

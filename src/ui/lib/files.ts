@@ -15,7 +15,15 @@ export async function readJsonFile(file: File, maxBytes = 32 * 1024 * 1024): Pro
 
 /** Starts a download of `text` as a file. */
 export function downloadText(name: string, text: string, type = 'text/plain'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBlob(name, new Blob([text], { type }));
+}
+
+export function downloadBytes(name: string, bytes: Uint8Array, type = 'application/octet-stream'): void {
+  downloadBlob(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+}
+
+function downloadBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;

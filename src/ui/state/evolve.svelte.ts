@@ -1,4 +1,4 @@
-import type { EvolveRecord } from '../../evolve/types.ts';
+import type { EvolveConfig, EvolveEvent, EvolveRecord } from '../../evolve/types.ts';
 import { DEFAULT_CONFIG } from '../../evolve/types.ts';
 import type { ShareState, StrategyParams } from '../share/schema.ts';
 
@@ -15,8 +15,32 @@ export class EvolveSession {
   runs = $state.raw<{ name: string; record: EvolveRecord }[]>([]);
   selected = $state<string | null>(null);
 
+  /** The run in progress, rebuilt from the engine's events (replaced whole on each event). */
+  live = $state.raw<EvolveRecord | null>(null);
+
   primary(): EvolveRecord | null {
-    return this.runs[0]?.record ?? null;
+    return this.live ?? this.runs[0]?.record ?? null;
+  }
+  config(): EvolveConfig {
+    return { ...DEFAULT_CONFIG, strategy: this.strategy, k: this.k, metric: this.metric, stopKinship: this.stopOn ? this.stopKinship : null, maxGen: this.maxGen, seed: this.seed };
+  }
+  startLive(config: EvolveConfig, foundation: string[]): void {
+    this.live = { strategy: config.strategy, seed: config.seed, config, foundation, stopped: 'max-gen', best: { id: '', average: 0 }, generations: [], models: [] };
+  }
+  /** Folds one engine event into the live record, so the chart and tree grow while the run goes. */
+  onEvent(e: EvolveEvent): void {
+    const r = this.live;
+    if (!r) return;
+    if (e.type === 'model') {
+      const best = e.model.average > r.best.average || r.best.id === '' ? { id: e.model.id, average: e.model.average } : r.best;
+      this.live = { ...r, models: [...r.models, e.model], best };
+    } else if (e.type === 'generation') {
+      this.live = { ...r, generations: [...r.generations, e.generation], best: { id: e.generation.best_id, average: e.generation.best_average } };
+    }
+  }
+  finishLive(record: EvolveRecord | null): void {
+    this.live = null;
+    if (record) this.runs = [{ name: `${record.strategy}: this session, seed ${record.seed}`, record }, ...this.runs.filter((x) => x.name !== `${record.strategy}: this session, seed ${record.seed}`)];
   }
   addRun(name: string, record: EvolveRecord): void {
     // One run per name: loading greedy twice replaces it; greedy and kinship overlay.
