@@ -135,3 +135,59 @@ export class HttpByteSource implements ByteSource {
     return out;
   }
 }
+
+/** Waits `ms`, or throws CancelledError when `signal` aborts first. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = (): void => { clearTimeout(t); reject(new CancelledError()); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface ResumeOptions {
+  /** Further attempts after a broken connection (default 3); each resumes where the last stopped. */
+  retries?: number;
+  /** Wait before the first retry (doubles each time); default 500 ms. */
+  backoffMs?: number;
+}
+
+/**
+ * `streamBody` that survives broken connections: when the body breaks off, it asks for the rest with
+ * `Range: bytes=<got>-` (and `If-Range: <etag>`, so a file that changed meanwhile is not spliced) and
+ * goes on feeding `onChunk`, whose consumer (hash, chunk writer) never sees the seam.
+ */
+export async function streamResumable(
+  first: Response, url: string, onChunk: (bytes: Uint8Array) => Promise<void>, fetchImpl: FetchFn,
+  signal?: AbortSignal, expected?: number, opts: ResumeOptions = {},
+): Promise<number> {
+  const retries = opts.retries ?? 3;
+  const etag = first.headers.get('etag');
+  let got = 0;
+  let res = first;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await streamBody(res, url, async (b) => { got += b.length; await onChunk(b); }, signal, expected);
+      return got;
+    } catch (e) {
+      const lost = e instanceof NetworkError && e.code === 'connection-lost';
+      if (!lost || attempt >= retries || expected === undefined || got >= expected) throw e;
+    }
+    await pause((opts.backoffMs ?? 500) * 2 ** attempt, signal);
+    const headers: Record<string, string> = { Range: `bytes=${got}-` };
+    if (etag) headers['If-Range'] = etag;
+    try {
+      res = (await fetchOk(url, { headers, signal }, fetchImpl))!;
+    } catch (e) {
+      if (e instanceof NetworkError && e.status === 416) {
+        throw new NetworkError('wrong-length', `${url} announced ${expected} bytes but holds only ${got}: the server reports a wrong length. Nothing was kept; try again later or another source.`, { cause: e, status: 416 });
+      }
+      throw e;
+    }
+    const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1];
+    if (res.status !== 206 || (start !== undefined && Number(start) !== got)) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new NetworkError('cannot-resume', `The download of ${url} broke off after ${got} of ${expected} bytes, and the server would not send the rest (HTTP ${res.status}${res.status === 200 ? ': the file changed or ranges are not supported' : ''}). Nothing was kept; try again.`);
+    }
+  }
+}

@@ -8,7 +8,7 @@ import type { Library } from './library';
 import { ImportError } from './errors';
 import { throwIfAborted } from '../core/errors';
 import { runImport, INDEX_SUFFIX, type ImportOptions, type IncomingFile } from './import-core';
-import { announcedLength, fetchOk, hubFileUrl, parseHubRef, streamBody, HttpByteSource, HF_BASE_URL, type FetchFn } from './http';
+import { announcedLength, fetchOk, hubFileUrl, parseHubRef, streamResumable, HttpByteSource, HF_BASE_URL, type FetchFn, type ResumeOptions } from './http';
 
 export type { ImportOptions } from './import-core';
 
@@ -109,18 +109,19 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<NamedBlob
   return out;
 }
 
-export interface UrlImportOptions extends ImportOptions {
+export interface UrlImportOptions extends ImportOptions, ResumeOptions {
   fetch?: FetchFn;
 }
 
-function urlFile(url: string, name: string, fetchImpl: FetchFn, size?: number): IncomingFile {
+function urlFile(url: string, name: string, fetchImpl: FetchFn, size: number | undefined, resume: ResumeOptions): IncomingFile {
   return {
     name,
     size,
     async open(signal) {
       const res = (await fetchOk(url, { signal }, fetchImpl))!;
+      // A compressed body's length is not the file's: then neither size checks nor resuming apply.
       const length = res.headers.get('content-encoding') ? undefined : announcedLength(res);
-      return { size: length, pipe: async (onChunk, sig) => { await streamBody(res, url, onChunk, sig, length); } };
+      return { size: length, pipe: async (onChunk, sig) => { await streamResumable(res, url, onChunk, fetchImpl, sig, length, resume); } };
     },
   };
 }
@@ -140,7 +141,7 @@ export async function importFromUrl(lib: Library, url: string, opts: UrlImportOp
   const file = baseName(new URL(url).pathname) || 'model.safetensors';
   const name = opts.name ?? file.replace(/\.safetensors$/i, '');
   const size = await probeSize(url, opts.signal, f);
-  return runImport(lib, name, { kind: 'url', url }, [urlFile(url, isWeightFile(file) ? file : `${file}.safetensors`, f, size)], opts);
+  return runImport(lib, name, { kind: 'url', url }, [urlFile(url, isWeightFile(file) ? file : `${file}.safetensors`, f, size, opts)], opts);
 }
 
 export interface HubImportOptions extends UrlImportOptions {
@@ -180,6 +181,6 @@ export async function importFromHub(lib: Library, ref: string, opts: HubImportOp
     const bytes = new Uint8Array(await res.arrayBuffer());
     files.push({ name: extra, size: bytes.length, open: async () => ({ size: bytes.length, pipe: (onChunk) => onChunk(bytes) }) });
   }
-  for (const w of weights) files.push(urlFile(url(w), w, f, await probeSize(url(w), opts.signal, f)));
+  for (const w of weights) files.push(urlFile(url(w), w, f, await probeSize(url(w), opts.signal, f), opts));
   return runImport(lib, opts.name ?? hub.hfId.split('/')[1], { kind: 'hf', hfId: hub.hfId, rev: hub.rev, url: base }, files, opts);
 }

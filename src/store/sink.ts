@@ -43,7 +43,10 @@ export async function importFromSink(lib: Library, opts: ModelSinkOptions): Prom
   const fail = async (e: unknown): Promise<never> => {
     await writer.abort().catch(() => undefined);
     if (isQuotaExceeded(e)) throw await quotaError(lib, e, `the merged model "${opts.name}"`, opts.expectedBytes);
-    if (e instanceof SafetensorsError) throw new ImportError('malformed-output', `The merged model "${opts.name}" is not a valid safetensors file (${e.code}): ${e.message}`, { cause: e });
+    if (e instanceof SafetensorsError || (e instanceof ImportError && e.code === 'size-mismatch')) {
+      // The producer is our own engine: a bad stream is a bug or an interrupted merge, not a bad download.
+      throw new ImportError('malformed-output', `The merged model "${opts.name}" was not stored: its stream is not a complete safetensors file (${e.code}: ${e.message}) Run the merge again.`, { cause: e });
+    }
     throw e;
   };
   return {

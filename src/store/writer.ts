@@ -6,7 +6,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { parseHeader, parseHeaderLength } from '../core/safetensors';
-import { throwIfAborted } from '../core/errors';
+import { SafetensorsError, throwIfAborted } from '../core/errors';
 import type { KeyValueStore } from './kv';
 import { ImportError } from './errors';
 import {
@@ -166,7 +166,7 @@ export class FileWriter {
     let safetensors: StoredFile['safetensors'];
     if (this.head) {
       if (this.headFill < this.head.length) parseHeaderLength(this.head.subarray(0, this.headFill), this.total); // throws the precise reason
-      const h = parseHeader(this.head, this.total); // offsets checked against the real size: catches truncation
+      const h = this.parseAgainstSize(this.head, this.total); // offsets checked against the real size: catches truncation
       safetensors = { headerLength: h.headerLength, metadata: h.metadata, tensors: h.tensors };
       this.head = undefined;
     }
@@ -196,7 +196,19 @@ export class FileWriter {
       this.head = head = grown;
       if (bytes.length > take.length) this.captureHead(bytes.subarray(take.length));
     } else if (this.expectedBytes !== undefined) {
-      parseHeader(head, this.expectedBytes);
+      this.parseAgainstSize(head, this.expectedBytes);
+    }
+  }
+
+  /** parseHeader, with a header that does not fit the file's size named as such (not as corruption). */
+  private parseAgainstSize(head: Uint8Array, size: number): ReturnType<typeof parseHeader> {
+    try {
+      return parseHeader(head, size);
+    } catch (e) {
+      if (e instanceof SafetensorsError && (e.code === 'data-truncated' || e.code === 'trailing-bytes')) {
+        throw new ImportError('size-mismatch', `${this.name}: its header does not fit its size of ${size} bytes (${e.message}) The file is truncated or padded, or the server reports a wrong length. Nothing was kept; get the file again.`, { cause: e });
+      }
+      throw e;
     }
   }
 

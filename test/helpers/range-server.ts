@@ -2,7 +2,8 @@
  * A loopback HTTP server for tests that serves in-memory files the way Hugging Face resolve URLs do:
  * GET with `Range: bytes=a-b` answers 206 + Content-Range, plain GET answers 200, unknown paths 404.
  * Knobs per file inject faults: an HTTP status, a connection dropped after N bytes, a file served
- * truncated, a wrong Content-Length, a server that ignores Range. Never touches the real network.
+ * truncated, a wrong Content-Length, a server that ignores Range. ETag + If-Range as HF's CDN does.
+ * Never touches the real network.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 export interface Faults {
   /** Answer every request for this file with this status (e.g. 404, 500). */
   status?: number;
-  /** Announce the full length, send this many body bytes, then destroy the connection. */
+  /** Announce the full length, send this many body bytes, then destroy the connection (every response). */
   dropAfter?: number;
   /** Serve only the first N bytes, consistently (a truncated file on the server). */
   truncateTo?: number;
@@ -37,7 +38,8 @@ export interface RangeServer {
 const SEND_PIECE = 64 * 1024;
 
 export async function startRangeServer(): Promise<RangeServer> {
-  const files = new Map<string, { bytes: Uint8Array; faults: Faults }>();
+  const files = new Map<string, { bytes: Uint8Array; faults: Faults; etag: string }>();
+  let version = 0;
   const log: RangeServer['log'] = [];
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -54,7 +56,11 @@ export async function startRangeServer(): Promise<RangeServer> {
     let start = 0;
     let end = file.length; // exclusive
     let status = 200;
-    const m = range && !faults.ignoreRange ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
+    const etag = entry.etag;
+    const ifRange = req.headers['if-range'];
+    // If-Range: send the range only when the file is still the one the client started on.
+    const rangeOk = range && !faults.ignoreRange && (ifRange === undefined || ifRange === etag);
+    const m = rangeOk ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
     if (m) {
       start = Number(m[1]);
       end = m[2] === '' ? file.length : Math.min(Number(m[2]) + 1, file.length);
@@ -66,6 +72,7 @@ export async function startRangeServer(): Promise<RangeServer> {
       res.setHeader('Content-Range', `bytes ${start}-${end - 1}/${file.length}`);
     }
     res.setHeader('Accept-Ranges', 'bytes');
+    res.setHeader('ETag', etag);
     res.setHeader('Content-Type', 'application/octet-stream');
     let body = file.subarray(start, end);
     const announced = faults.contentLength ?? body.length;
@@ -98,7 +105,7 @@ export async function startRangeServer(): Promise<RangeServer> {
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   const put = (path: string, bytes: Uint8Array, faults: Faults = {}): string => {
-    files.set(path, { bytes, faults });
+    files.set(path, { bytes, faults, etag: `"v${++version}-${bytes.length}"` }); // a new put is a changed file
     return baseUrl + path;
   };
   return {
