@@ -11,7 +11,8 @@ const chromiumArgs = [
 export default defineConfig({
   plugins: [svelte()],
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // Pre-bundled up front: discovering them mid-run makes Vite reload the page under the tests.
+  optimizeDeps: { exclude: ['onnxruntime-web'], include: ['@noble/hashes/sha2.js', 'idb-keyval', 'yaml', 'comlink', 'fast-check'] },
   server: {
     headers: {
       'Cross-Origin-Opener-Policy': 'same-origin',
