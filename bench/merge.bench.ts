@@ -62,17 +62,21 @@ export async function run({ quick }: BenchOptions): Promise<BenchRow[]> {
   const tag = quick ? '10m' : '100m';
   const config = join(BENCH_DIR, `merge-${tag}.yml`);
   writeFileSync(config, `merge_method: slerp\nbase_model: ${pa}\nmodels:\n  - model: ${pa}\n  - model: ${pb}\nparameters:\n  t: 0.5\n`);
-  const outs = { base: join(BENCH_DIR, 'out-baseline.safetensors'), km: join(BENCH_DIR, 'out-kinmerge.safetensors'), np: join(BENCH_DIR, 'out-numpy.safetensors') };
+  const outs = {
+    base: join(BENCH_DIR, 'out-baseline.safetensors'), km: join(BENCH_DIR, 'out-kinmerge.safetensors'),
+    km1: join(BENCH_DIR, 'out-kinmerge-1thread.safetensors'), np: join(BENCH_DIR, 'out-numpy.safetensors'),
+  };
   const numpy = hasNumpy();
   const node = process.execPath;
   const child = ['--import', 'tsx', join(ROOT, 'bench', 'merge-child.ts')];
   const reps = quick ? 2 : 3;
-  const m = { base: [] as Measure[], km: [] as Measure[], np: [] as Measure[] };
+  const m = { base: [] as Measure[], km: [] as Measure[], km1: [] as Measure[], np: [] as Measure[] };
   for (let r = 0; r < reps; r++) {
     m.base.push(timed(node, [...child, 'baseline', pa, pb, outs.base]));
     m.km.push(timed(node, [...child, 'merge', config, outs.km]));
+    m.km1.push(timed(node, [...child, 'merge', config, outs.km1, '--threads', '1']));
     if (numpy) m.np.push(timed('python3', [join(ROOT, 'bench', 'slerp_numpy.py'), pa, pb, outs.np, '0.5']));
-    console.error(`merge bench rep ${r + 1}/${reps}: baseline ${m.base[r].seconds.toFixed(2)} s, kinmerge ${m.km[r].seconds.toFixed(2)} s${numpy ? `, numpy ${m.np[r].seconds.toFixed(2)} s` : ''}`);
+    console.error(`merge bench rep ${r + 1}/${reps}: baseline ${m.base[r].seconds.toFixed(2)} s, kinmerge ${m.km[r].seconds.toFixed(2)} s (1 thread ${m.km1[r].seconds.toFixed(2)} s)${numpy ? `, numpy ${m.np[r].seconds.toFixed(2)} s` : ''}`);
   }
   const b = best(m.base), k = best(m.km);
   const agreeUlp = numpy ? await compareOutputs(outs.km, outs.np) : undefined;
@@ -84,9 +88,15 @@ export async function run({ quick }: BenchOptions): Promise<BenchRow[]> {
     row(`read+write baseline (${tag} F32 pair)`, b),
     { ...row(`kinmerge merge slerp (${tag} F32 pair)`, k, { vsBaseline: k.seconds / b.seconds, maxRelDiffVsNumpy: agreeUlp }), baseline: `${(k.seconds / b.seconds).toFixed(2)}x read+write` },
   ];
+  const k1 = best(m.km1);
+  // The worker only precomputes bit-identical moments: both files must be the same bytes.
+  const sameBytes = readFileSync(outs.km).equals(readFileSync(outs.km1));
+  if (!sameBytes) throw new Error('kinmerge --threads 1 and --threads 2 wrote different files');
+  rows.push({ ...row(`kinmerge merge slerp --threads 1 (${tag})`, k1, { vsBaseline: k1.seconds / b.seconds, identicalToThreads2: sameBytes }), baseline: `${(k1.seconds / b.seconds).toFixed(2)}x read+write` });
   if (numpy) {
     const n = best(m.np);
     rows.push(row(`numpy mergekit slerp via memmap (${tag})`, n));
+    rows[2].extra!.speedupVsNumpy = n.seconds / k1.seconds;
     rows[1].extra!.speedupVsNumpy = n.seconds / k.seconds;
     rows[1].baseline += `, ${(n.seconds / k.seconds).toFixed(2)}x faster than numpy`;
   } else {

@@ -10,7 +10,8 @@ import { combine2, combineN, pairMoments, warmUpKernels } from './kernels';
 import { slerpCoefficients, type PairMoments } from './slerp';
 import type { MergeBackend, PlanIO, TensorPlan } from './types';
 
-export const DEFAULT_CHUNK_ELEMS = 4 * 1024 * 1024;
+/** 2M elements (8 MB of F32 per input): peak RSS at 100M parameters was 296 MB with 4M, 226 MB with 2M. */
+export const DEFAULT_CHUNK_ELEMS = 2 * 1024 * 1024;
 
 export interface CpuBackendOptions {
   /** Elements of chunks kept per plan for its later passes (bounded memory; 0 disables). Default 2 chunks' worth:
