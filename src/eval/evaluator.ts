@@ -26,6 +26,8 @@ export interface EvaluatorOptions {
   /** Sequences per forward pass (default 256: the zoo's ~1200 sequences in ~5 runs). */
   batchSize?: number;
   numThreads?: number;
+  /** Also score multiple-choice log-likelihood accuracy (`mc`) where suites have choices (default false: ~2x the work). */
+  multipleChoice?: boolean;
   /** Entries kept in the results cache (default 512). */
   cacheSize?: number;
 }
@@ -90,7 +92,7 @@ export function createEvaluator(opts: EvaluatorOptions): Evaluator {
     throw new EvalConfigError('vocab-mismatch', `The vocabulary has ${vocab.tokens.length} tokens but config.json vocab_size is ${c.vocabSize}.`);
   }
   if (suites.length === 0) throw new EvalConfigError('no-suites', 'No eval suites to score on: pass at least one.');
-  const batches: Batch[] = planBatches(suites, vocab, opts.batchSize ?? 256);
+  const batches: Batch[] = planBatches(suites, vocab, opts.batchSize ?? 256, opts.multipleChoice ?? false);
   const suiteKey = suites.map((s) => `${s.skill}:${s.hash}`).join('|');
   const tables = new Map<number, Record<string, Feed>>();
   const positional = (seq: number): Record<string, Feed> => {

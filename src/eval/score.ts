@@ -17,14 +17,19 @@ import type { Vocab } from './vocab';
 /** Logits [batch, seq, vocab] of right-padded ids [batch, seq]. */
 export type RunBatch = (ids: BigInt64Array, batch: number, seq: number) => Promise<Float32Array>;
 
+/** Which example (and which choice, -1 for the greedy answer) a scored sequence stands for. */
+interface Use {
+  suite: number;
+  example: number;
+  choice: number;
+}
+
 interface Item {
   ids: number[];
   /** Index of the first target token (first answer token) in ids. */
   start: number;
-  suite: number;
-  example: number;
-  /** -1 for the greedy sequence, else the choice index. */
-  choice: number;
+  /** Usually one; more when the same sequence serves twice (the right choice is the greedy answer). */
+  uses: Use[];
 }
 
 export interface Batch {
@@ -41,13 +46,26 @@ export interface SuiteScores {
   mc?: Record<string, number>;
 }
 
-/** Sequences of all suites, sorted by length, in batches of at most `batchSize`. */
-export function planBatches(suites: Suite[], vocab: Vocab, batchSize: number): Batch[] {
+/**
+ * Sequences of all suites, sorted by length, in batches of at most `batchSize`. Identical sequences
+ * are scored once (a multiple-choice example's right choice is its greedy answer). Choices are only
+ * planned when `multipleChoice` is set: they multiply the work for a second metric.
+ */
+export function planBatches(suites: Suite[], vocab: Vocab, batchSize: number, multipleChoice = false): Batch[] {
   const items: Item[] = [];
+  const byKey = new Map<string, Item>();
+  const add = (ids: number[], start: number, use: Use) => {
+    const key = ids.join(',');
+    const seen = byKey.get(key);
+    if (seen) return void seen.uses.push(use);
+    const it = { ids, start, uses: [use] };
+    byKey.set(key, it);
+    items.push(it);
+  };
   suites.forEach((s, si) => s.examples.forEach((ex, ei) => {
     const head = [vocab.bosId, ...ex.prompt];
-    items.push({ ids: [...head, ...ex.answer, vocab.eosId], start: head.length, suite: si, example: ei, choice: -1 });
-    ex.choices?.forEach((c, ci) => items.push({ ids: [...head, ...c, vocab.eosId], start: head.length, suite: si, example: ei, choice: ci }));
+    add([...head, ...ex.answer, vocab.eosId], head.length, { suite: si, example: ei, choice: -1 });
+    if (multipleChoice) ex.choices?.forEach((c, ci) => add([...head, ...c, vocab.eosId], head.length, { suite: si, example: ei, choice: ci }));
   }));
   // Stable sort by length keeps the plan deterministic and padding minimal.
   const order = items.map((_, i) => i).sort((a, b) => items[a].ids.length - items[b].ids.length || a - b);
@@ -68,6 +86,7 @@ export function batchIds(b: Batch, padId: number): BigInt64Array {
 
 /** Runs every batch through `run` and tallies both metrics. */
 export async function scoreSuites(suites: Suite[], vocab: Vocab, vocabSize: number, batches: Batch[], run: RunBatch, signal?: AbortSignal): Promise<SuiteScores> {
+  const multipleChoice = batches.some((b) => b.items.some((it) => it.uses.some((u) => u.choice >= 0)));
   const correct = suites.map((s) => new Uint8Array(s.examples.length));
   // Per example, best log-likelihood so far and its choice.
   const best = suites.map((s) => s.examples.map(() => ({ ll: -Infinity, choice: -1 })));
@@ -76,6 +95,7 @@ export async function scoreSuites(suites: Suite[], vocab: Vocab, vocabSize: numb
     throwIfAborted(signal);
     const logits = await run(batchIds(b, vocab.padId), b.items.length, b.seq);
     b.items.forEach((it, r) => {
+      const wantLl = it.uses.some((u) => u.choice >= 0);
       let allRight = true;
       let ll = 0;
       for (let t = it.start; t < it.ids.length; t++) {
@@ -84,16 +104,18 @@ export async function scoreSuites(suites: Suite[], vocab: Vocab, vocabSize: numb
         let arg = 0, mx = logits[row];
         for (let v = 1; v < V; v++) if (logits[row + v] > mx) { mx = logits[row + v]; arg = v; }
         if (arg !== target) allRight = false;
-        if (it.choice >= 0) {
+        if (wantLl) {
           let z = 0; // log-softmax in f64, max-shifted
           for (let v = 0; v < V; v++) z += Math.exp(logits[row + v] - mx);
           ll += logits[row + target] - mx - Math.log(z);
         }
       }
-      if (it.choice < 0) correct[it.suite][it.example] = allRight ? 1 : 0;
-      else {
-        const cur = best[it.suite][it.example];
-        if (ll > cur.ll || (ll === cur.ll && it.choice < cur.choice)) best[it.suite][it.example] = { ll, choice: it.choice };
+      for (const u of it.uses) {
+        if (u.choice < 0) correct[u.suite][u.example] = allRight ? 1 : 0;
+        else {
+          const cur = best[u.suite][u.example];
+          if (ll > cur.ll || (ll === cur.ll && u.choice < cur.choice)) best[u.suite][u.example] = { ll, choice: u.choice };
+        }
       }
     });
   }
@@ -102,7 +124,7 @@ export async function scoreSuites(suites: Suite[], vocab: Vocab, vocabSize: numb
   suites.forEach((s, si) => {
     scores[s.skill] = correct[si].reduce((a, x) => a + x, 0) / s.examples.length;
     const withChoices = s.examples.filter((e) => e.choices);
-    if (withChoices.length > 0) {
+    if (withChoices.length > 0 && multipleChoice) {
       const right = s.examples.reduce((a, e, ei) => a + (e.choices && best[si][ei].choice === e.label ? 1 : 0), 0);
       (mc ??= {})[s.skill] = right / withChoices.length;
     }

@@ -20,7 +20,7 @@ async function handle(req: Request): Promise<unknown> {
     const suites = await Promise.all(Object.entries(fx.suites).map(([k, t]) => parseSuite(k, t, fx.vocab, fx.config.maxPositions)));
     // The engine's own GPUDevice, handed to ORT, as the merge worker does.
     const device = req.shareDevice ? await (await navigator.gpu.requestAdapter())!.requestDevice() : undefined;
-    const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: req.batchSize, backend: req.backend, device });
+    const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: req.batchSize, backend: req.backend, device, multipleChoice: true });
     try {
       const r = await ev.score(fx.weights);
       return { shared: ev.sharedDevice, scores: r.scores, mc: r.mc, expected: fx.expected, expectedMc: fx.expectedMc };

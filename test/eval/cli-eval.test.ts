@@ -21,7 +21,7 @@ async function run(...argv: string[]): Promise<{ code: number; out: string; err:
 
 describe('kinmerge eval', () => {
   it('--zoo demo --json scores every zoo model; the fixture gets its constructed scores', async () => {
-    const r = await run('--zoo', 'demo', '--json', '--batch', '16');
+    const r = await run('--zoo', 'demo', '--json', '--mc', '--batch', '16');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { models: { model: string; scores: Record<string, number>; average: number; mc?: Record<string, number> }[] };

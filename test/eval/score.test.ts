@@ -12,7 +12,7 @@ import { randomWeights } from './random-model';
 
 const fx = makeFixture();
 const suites = await Promise.all(Object.entries(fx.suites).map(([k, t]) => parseSuite(k, t, fx.vocab, fx.config.maxPositions)));
-const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: 5 });
+const ev = createEvaluator({ suites, config: fx.config, vocab: fx.vocab, batchSize: 5, multipleChoice: true });
 afterAll(() => ev.dispose());
 
 describe('scoring', () => {
@@ -32,10 +32,23 @@ describe('scoring', () => {
     await big.dispose(); await one.dispose();
     expect(a.scores).toEqual(fx.expected);
     expect(b.scores).toEqual(fx.expected);
+    expect(a.mc).toBeUndefined(); // multiple choice is opt-in
+  });
+
+  it('a sequence shared by the greedy answer and the right choice is scored once', () => {
+    const plain = planBatches(suites, fx.vocab, 1000).flatMap((b) => b.items);
+    const mc = planBatches(suites, fx.vocab, 1000, true).flatMap((b) => b.items);
+    const n = suites.reduce((a, s) => a + s.examples.length, 0);
+    const seqs = (withChoices: boolean) => new Set(suites.flatMap((s) => s.examples.flatMap((e) =>
+      [e.answer, ...(withChoices ? e.choices! : [])].map((a) => [1, ...e.prompt, ...a, 2].join())))).size;
+    expect(plain.length).toBe(seqs(false));
+    expect(mc.length).toBe(seqs(true));
+    expect(mc.length).toBeLessThan(3 * n); // the right choice repeats a greedy answer
+    expect(mc.reduce((a, it) => a + it.uses.length, 0)).toBe(3 * n);
   });
 
   it('the CPU forward pass through the same scorer agrees', async () => {
-    const batches = planBatches(suites, fx.vocab, 7);
+    const batches = planBatches(suites, fx.vocab, 7, true);
     const r = await scoreSuites(suites, fx.vocab, fx.config.vocabSize, batches, async (ids, B, T) => {
       const out = new Float32Array(B * T * fx.config.vocabSize);
       for (let b = 0; b < B; b++) out.set(forwardCpu(fx.config, fx.weights, Array.from(ids.subarray(b * T, (b + 1) * T), Number)), b * T * fx.config.vocabSize);

@@ -48,5 +48,5 @@ describe.skipIf(!zooReady)('zoo evaluation in Node', () => {
       const other = JSON.parse(readFileSync(RECORD_PATH.browser, 'utf8')) as ZooScoreRecord;
       for (const [a, b] of comparable(record, other)) expect(a.scores, `${a.model}: Node vs browser`).toEqual(b.scores);
     }
-  });
+  }, 300_000);
 });

@@ -28,7 +28,8 @@ Options:
   --zoo NAME        score every model of the zoo (the shipped one is "demo")
   --suite SKILL     a skill to score (repeatable, or comma-separated); "all" (default) = every suite
   --json            one JSON object on stdout: {"models": [{"model", "scores": {skill: accuracy}, "average"}]}
-                    ("mc": {skill: accuracy} is added for suites with multiple-choice examples)
+  --mc              also score multiple-choice log-likelihood accuracy where suites have choices
+                    (about twice the work; JSON gets "mc": {skill: accuracy}, the table mc:SKILL columns)
   --assets DIR      the folder holding zoo/ and eval/ (default: the package's public/)
   --batch N         sequences per forward pass (default 256)
   --threads N       onnxruntime wasm threads (default: its own choice)
@@ -40,6 +41,7 @@ const flags = {
   zoo: { type: 'string' },
   suite: { type: 'string', multiple: true },
   json: { type: 'boolean' },
+  mc: { type: 'boolean' },
   assets: { type: 'string' },
   batch: { type: 'string' },
   threads: { type: 'string' },
@@ -82,8 +84,10 @@ async function resolveModel(arg: string, r: AssetReader, zoo: ZooIndex | null): 
 }
 
 function table(rows: { model: string; r: EvalResult }[], skills: string[]): string {
-  const head = ['model', ...skills, 'average'];
-  const body = rows.map(({ model, r }) => [model, ...skills.map((s) => r.scores[s].toFixed(3)), r.average.toFixed(3)]);
+  const mcSkills = skills.filter((s) => rows.some(({ r }) => r.mc?.[s] !== undefined));
+  const head = ['model', ...skills, 'average', ...mcSkills.map((s) => `mc:${s}`)];
+  const body = rows.map(({ model, r }) => [model, ...skills.map((s) => r.scores[s].toFixed(3)), r.average.toFixed(3),
+    ...mcSkills.map((s) => r.mc?.[s]?.toFixed(3) ?? '-')]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   return [line(head), ...body.map(line)].join('\n') + '\n';
@@ -121,7 +125,7 @@ export const evalCommand: Command = {
         let ev = evaluators.get(key);
         if (!ev) {
           const suites = await loadSuites(r, t.vocab, t.config.maxPositions, skills);
-          ev = createEvaluator({ suites, config: t.config, vocab: t.vocab, batchSize, numThreads });
+          ev = createEvaluator({ suites, config: t.config, vocab: t.vocab, batchSize, numThreads, multipleChoice: f.mc });
           evaluators.set(key, ev);
           const started = performance.now();
           await ev.ready();
