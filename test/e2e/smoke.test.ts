@@ -37,6 +37,21 @@ describe('playground smoke', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toMatch(/^2\. What kinship measures/);
   });
 
+  it('first visit: the demo zoo is listed and its kinship heatmap computed by the engine', async () => {
+    s = await openProfile();
+    const { page } = s;
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="zoo-table"]', { timeout: 150_000 });
+    const rows = await page.locator('[data-testid="zoo-table"] tbody tr').count();
+    expect(rows).toBeGreaterThanOrEqual(3); // base + at least two experts
+    await page.click('nav a[data-view="kinship"]');
+    await page.click('[data-testid="kinship-compute"]');
+    // Every model but the base has a task vector: (rows - 1)^2 cells.
+    await expect.poll(() => page.locator('rect[role="gridcell"]').count(), { timeout: 150_000 }).toBe((rows - 1) ** 2);
+    await expect.poll(() => page.textContent('[data-testid="heatmap-readout"]')).toMatch(/: pcc 1$/);
+    await shot('kinship-zoo');
+  });
+
   it('draws the heatmap from a kinship file, readable by keyboard', async () => {
     s = await openProfile();
     const { page } = s;
