@@ -116,6 +116,16 @@ def render(r, recipe, config, timing, seed, skills):
     L += ["", "For comparison, one task-arithmetic merge of all five experts: " +
           "; ".join(f"lambda {lam}: average {pct(v[1])}" for lam, v in r["task_arithmetic"].items()) +
           ". A single all-expert merge can beat the pairwise loop, which is itself a teaching point.", ""]
+    L += ["## Design iterations (seed 0, measured with this generator)", "",
+          "- Prototype width (intermediate 352), experts stopped at dev >= 0.95 and >= 0.85 at half delta: the expert, alpha and pairwise checks "
+          "passed, but back and inc were coupled (each expert lifted the other skill to 90-95%), merges of merges lost "
+          "skills (a quarter of a delta kept only 12-50%), greedy stalled at 56.8 and exploration never helped.",
+          "- Same width, stop at >= 0.75 with a quarter delta: greedy 40.6 -> 55.9 -> 61.8, kinship-guided 65.9, "
+          "stranger and early-stop checks passed; but seven models of 816,768 parameters are 11.4 MB in BF16, over the 10 MB budget.",
+          "- Intermediate 256 (this zoo): side effects on other skills vanish (every expert leaves the others at the base's level), "
+          "which makes pairwise merges clean but the loop saturates at three skills.",
+          "- Expert lr 1e-3 with >= 0.9 at a quarter delta: the `last` expert grew to ED 9.3 (the stranger's 10x margin failed) "
+          "and kinship-guided fell below greedy on one starting set; not kept.", ""]
     L += ["## Checks", ""]
     L += table(["check", "result", "value"], [[n, "pass" if ok else "**FAIL**", v] for n, ok, v in r["checks"]])
     L += ["", "## Generator timing", "",
