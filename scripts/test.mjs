@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: installs what is missing, then runs every layer of the suite
 // (Node: core, CLI and Dawn kernels; Chromium: workers, WebGPU, IndexedDB, ORT; end-to-end journeys)
-// and ends with one plain line `N passed, N failed`.
+// and ends with one plain line `N passed, N failed` (`, N skipped` when some were skipped).
+// Every layer runs even when an earlier one fails; the exit status is 1 when anything failed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ensureSystemDeps } from './env-setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -27,26 +28,64 @@ const outDir = join(root, '.test-results');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
 
+/** Counts one layer's JSON report. Tests that never finished (left "pending" when a worker or the
+ * browser died) are failures, not skips; a file that failed without a failed test (it did not load,
+ * or a hook threw) is one failure. */
+function countReport(res, layer) {
+  const c = { passed: 0, failed: 0, skipped: 0, problems: [], files: [] };
+  for (const f of res.testResults ?? []) {
+    const name = relative(root, f.name);
+    let fileFailed = 0;
+    for (const a of f.assertionResults ?? []) {
+      if (a.status === 'passed') c.passed++;
+      else if (a.status === 'skipped' || a.status === 'todo') c.skipped++;
+      else {
+        fileFailed++;
+        if (a.status !== 'failed') c.problems.push(`${layer}: ${name}: "${a.fullName}" did not finish (${a.status})`);
+      }
+    }
+    if (f.status === 'failed' && fileFailed === 0) {
+      fileFailed = 1;
+      c.problems.push(`${layer}: ${name}: ${f.message || 'failed to load'}`);
+    }
+    c.failed += fileFailed;
+    c.files.push({ name, ms: (f.endTime ?? 0) - (f.startTime ?? 0), tests: (f.assertionResults ?? []).length });
+  }
+  return c;
+}
+
 let passed = 0, failed = 0, skipped = 0;
-const problems = [];
+const problems = [], times = [], files = [];
 for (const layer of layers) {
-  if (!existsSync(layer.config)) continue;
+  if (!existsSync(layer.config)) { problems.push(`${layer.name}: ${layer.config} is missing`); failed++; continue; }
   const json = join(outDir, `${layer.name}.json`);
   console.log(`\n== ${layer.name} tests (${layer.config}) ==`);
-  const r = spawnSync('npx', ['vitest', 'run', '--config', layer.config,
+  const t0 = Date.now();
+  const r = spawnSync('node_modules/.bin/vitest', ['run', '--config', layer.config,
     '--reporter=default', '--reporter=json', `--outputFile.json=${json}`],
     { stdio: 'inherit', env: process.env });
+  times.push(`${layer.name} ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  let layerFailed = 0;
   if (existsSync(json)) {
-    const res = JSON.parse(readFileSync(json, 'utf8'));
-    passed += res.numPassedTests ?? 0;
-    failed += res.numFailedTests ?? 0;
-    skipped += (res.numPendingTests ?? 0) + (res.numTodoTests ?? 0);
-    // A suite that fails to load counts as a failure even when no test inside it ran.
-    const brokenSuites = (res.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).every((a) => a.status !== 'failed'));
-    if (brokenSuites.length) { failed += brokenSuites.length; problems.push(...brokenSuites.map((f) => `${layer.name}: ${f.name}: ${f.message ?? 'failed to load'}`)); }
-  } else if (r.status !== 0) {
-    failed += 1; problems.push(`${layer.name}: vitest exited ${r.status} without results`);
+    const c = countReport(JSON.parse(readFileSync(json, 'utf8')), layer.name);
+    passed += c.passed; skipped += c.skipped; layerFailed = c.failed;
+    problems.push(...c.problems);
+    files.push(...c.files.map((f) => ({ ...f, layer: layer.name })));
   }
+  // vitest also fails a run for errors outside any test (unhandled rejections, a global setup that
+  // threw, a crash before the report): count that once when the report shows no failure.
+  if (r.status !== 0 && layerFailed === 0) {
+    layerFailed = 1;
+    problems.push(`${layer.name}: vitest exited ${r.status ?? r.signal} ${existsSync(json) ? 'with errors outside any test (see above)' : 'without results'}`);
+  }
+  failed += layerFailed;
+}
+
+const slowest = files.sort((a, b) => b.ms - a.ms).slice(0, 8);
+if (slowest.length) {
+  console.log(`\nlayer wall times: ${times.join(', ')}`);
+  console.log('slowest files:');
+  for (const f of slowest) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(6)} s  ${f.layer}  ${f.name} (${f.tests} tests)`);
 }
 for (const p of problems) console.log(`problem: ${p}`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
