@@ -23,8 +23,8 @@ export interface AssetReader {
   /** Text of a file; throws a ZooError naming the path when it does not exist. */
   text(path: string): Promise<string>;
   exists(path: string): Promise<boolean>;
-  /** A safetensors file as a TensorSource. */
-  source(path: string, id: string): Promise<TensorSource>;
+  /** A safetensors file as a TensorSource; `close` releases its file (Node). */
+  source(path: string, id: string): Promise<TensorSource & { close?(): Promise<void> }>;
 }
 
 export type ZooRole = 'base' | 'expert' | 'stranger';
@@ -59,6 +59,8 @@ export interface LoadedModel {
   config: LlamaConfig;
   vocab: Vocab;
   source: TensorSource;
+  /** Releases the model's file, where there is one. */
+  close(): Promise<void>;
 }
 
 /** A model folder: `dir` ends with '/' (or is ''), holding config.json, vocab.json, model.safetensors. */
@@ -66,7 +68,7 @@ export async function loadModelDir(r: AssetReader, dir: string, name: string, vo
   const config = parseLlamaConfig(await r.text(`${dir}config.json`), `${dir}config.json`);
   const v = vocab ?? parseVocab(await r.text(`${dir}vocab.json`), `${dir}vocab.json`, config.vocabSize);
   const source = await r.source(`${dir}model.safetensors`, name);
-  return { name, config, vocab: v, source };
+  return { name, config, vocab: v, source, close: async () => { await source.close?.(); } };
 }
 
 export async function loadZooIndex(r: AssetReader): Promise<ZooIndex> {

@@ -23,8 +23,13 @@ export function nodeAssetReader(root = resolve('public')): AssetReader {
       return stat(full(p)).then(() => true, () => false);
     },
     async source(p, id) {
-      // Opened for the life of the process: the CLI scores and exits, tests load a few models.
-      return openSafetensors(await fileSource(full(p)), id);
+      const file = await fileSource(full(p));
+      try {
+        return Object.assign(await openSafetensors(file, id), { close: () => file.close() });
+      } catch (e) {
+        await file.close();
+        throw e;
+      }
     },
   };
 }

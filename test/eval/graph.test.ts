@@ -88,6 +88,7 @@ describe.skipIf(!zooReady)('ORT vs CPU on every zoo model', () => {
         sessionConfig = key;
       }
       const ws = await loadWeights(model.config, model.source);
+      await model.close();
       const chars = [...model.vocab.charToId.values()];
       const q = [0, 1, 2].map((k) => [model.vocab.bosId, ...Array.from({ length: 10 + 4 * k }, (_, j) => chars[(j * 7 + k * 5) % chars.length])]);
       const d = await maxLogitDiff(model.config, ws, q, session);

@@ -29,7 +29,7 @@ describe.skipIf(!zooReady)('zoo evaluation in Node', () => {
           await ev.ready();
         }
         const t = performance.now();
-        const res = await ev.score(model.source);
+        const res = await ev.score(model.source).finally(() => model.close());
         record.models.push({ model: m.name, modelHash: res.modelHash, scores: res.scores, average: res.average, ms: performance.now() - t });
         const card = join(ROOT, 'zoo', m.path, 'README.md');
         if (existsSync(card)) {

@@ -47,7 +47,7 @@ const flags = {
   threads: { type: 'string' },
 } as const;
 
-interface Target { label: string; config: LlamaConfig; vocab: Vocab; source: TensorSource }
+interface Target { label: string; config: LlamaConfig; vocab: Vocab; source: TensorSource; close(): Promise<void> }
 
 async function zooOrNull(r: AssetReader): Promise<ZooIndex | null> {
   return (await r.exists('zoo/index.json')) ? loadZooIndex(r) : null;
@@ -66,13 +66,14 @@ async function resolveModel(arg: string, r: AssetReader, zoo: ZooIndex | null): 
   const entry = zoo?.models.find((m) => m.name === arg);
   if (entry && (await pathKind(arg)) === 'missing') {
     const m = await loadModelDir(r, `zoo/${entry.path}`, entry.name);
-    return { label: entry.name, config: m.config, vocab: m.vocab, source: m.source };
+    return { label: entry.name, config: m.config, vocab: m.vocab, source: m.source, close: m.close };
   }
   if ((await pathKind(arg)) === 'missing') {
     const names = zoo ? ` Zoo models: ${zoo.models.map((m) => m.name).join(', ')}.` : '';
     throw new ZooError('model-not-found', `${arg} is neither a zoo model nor an existing path.${names}`);
   }
   const opened = await openModelPath(arg);
+  try {
   const isDir = (await pathKind(arg)) === 'dir';
   const local = isDir ? nodeAssetReader(resolve(arg)) : null;
   const fallback = opened.config && local && (await local.exists('vocab.json')) ? null : await zooDefaults(r, zoo, arg);
@@ -80,7 +81,11 @@ async function resolveModel(arg: string, r: AssetReader, zoo: ZooIndex | null): 
   const vocab = local && (await local.exists('vocab.json'))
     ? parseVocab(await local.text('vocab.json'), `${arg}/vocab.json`, config.vocabSize)
     : fallback!.vocab;
-  return { label: arg, config, vocab, source: opened.source };
+  return { label: arg, config, vocab, source: opened.source, close: () => opened.close() };
+  } catch (e) {
+    await opened.close();
+    throw e;
+  }
 }
 
 function table(rows: { model: string; r: EvalResult }[], skills: string[]): string {
@@ -132,7 +137,12 @@ export const evalCommand: Command = {
           if (!f.json) io.err(`onnxruntime-web session ready in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
         }
         const started = performance.now();
-        const res = await ev.score(t.source);
+        let res: EvalResult;
+        try {
+          res = await ev.score(t.source);
+        } finally {
+          await t.close();
+        }
         if (!f.json) io.err(`${t.label}: scored in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
         rows.push({ model: t.label, r: res });
       }
