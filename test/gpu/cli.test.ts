@@ -2,11 +2,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { gpuEnv } from './gpu-env';
 import { runCli, REPO_ROOT } from '../helpers/cli';
 import { openSafetensors } from '../../src/core/checkpoint';
 import { memorySource } from '../helpers/fixtures';
+
+// SwiftShader runs these kernels on the CPU; on a shared, loaded machine a file can take minutes.
+vi.setConfig({ testTimeout: 180_000 });
 
 const dir = mkdtempSync(join(tmpdir(), 'kinmerge-gpu-cli-'));
 const CASES = join(REPO_ROOT, 'test', 'golden', 'merge', 'cases');
@@ -19,7 +22,7 @@ describe.skipIf(!gpuEnv.available)(`CLI --backend webgpu ${gpuEnv.reason}`, () =
     const outs: Record<string, string> = {};
     for (const b of ['cpu', 'webgpu']) {
       outs[b] = join(dir, `${b}.safetensors`);
-      const r = await runCli(['merge', join(CASES, 'breadcrumbs_ties_bf16.yml'), '--out', outs[b], '--backend', b, '--chunk-elems', '100'], { timeoutMs: 60_000 });
+      const r = await runCli(['merge', join(CASES, 'breadcrumbs_ties_bf16.yml'), '--out', outs[b], '--backend', b, '--chunk-elems', '100'], { timeoutMs: 150_000 });
       expect(r.status, r.stderr).toBe(0);
     }
     const [c, g] = await Promise.all(['cpu', 'webgpu'].map((b) => openSafetensors(memorySource(new Uint8Array(readFileSync(outs[b]))), b)));
@@ -33,7 +36,7 @@ describe.skipIf(!gpuEnv.available)(`CLI --backend webgpu ${gpuEnv.reason}`, () =
   it('kinship --json agrees with the CPU to 1e-4 relative', async () => {
     const args = ['kinship', '--base', join(KIN, 'base.bf16.safetensors'), join(KIN, 'a.bf16.safetensors'), join(KIN, 'b.bf16.safetensors'), '--metric', 'pcc,cs', '--json'];
     const [c, g] = await Promise.all(['cpu', 'webgpu'].map(async (b) => {
-      const r = await runCli([...args, '--backend', b], { timeoutMs: 60_000 });
+      const r = await runCli([...args, '--backend', b], { timeoutMs: 150_000 });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as { metrics: Record<string, (number | null)[][]> };
     }));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { context, gpuEnv } from './gpu-env';
 import { createWebGpuBackend } from '../../src/gpu/backend/merge';
 import { createResilientMergeBackend } from '../../src/gpu/backend/resilient';
@@ -7,6 +7,9 @@ import type { TensorPlan } from '../../src/core/merge/types';
 import { GpuError } from '../../src/gpu/errors';
 import { mulberry32 } from '../../src/core/rng';
 import { input, runPlanOn, worstUlps } from './plan-io';
+
+// SwiftShader runs these kernels on the CPU; on a shared, loaded machine a file can take minutes.
+vi.setConfig({ testTimeout: 180_000 });
 
 const rand = (n: number, seed: number) => { const g = mulberry32(seed); return Float32Array.from({ length: n }, () => g() * 2 - 1); };
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { context, gpuEnv } from './gpu-env';
 import type { GpuContext } from '../../src/gpu/context';
 import { packInputs, f32Segment } from '../../src/gpu/packed';
@@ -6,6 +6,9 @@ import { selectTopBoundaries, type ChunkVisitor } from '../../src/gpu/select';
 import { gtaChunk, TOP_ALL, TOP_NONE, type GtaKernelModel, type TopBoundary } from '../../src/gpu/kernels/gta';
 import { accumulateDareL1 } from '../../src/gpu/kernels/dare-l1';
 import { bitsAt, mulberry32, streamKey, threshold24 } from '../../src/core/rng';
+
+// SwiftShader runs these kernels on the CPU; on a shared, loaded machine a file can take minutes.
+vi.setConfig({ testTimeout: 180_000 });
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

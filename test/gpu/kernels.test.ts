@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { context, gpuEnv } from './gpu-env';
 import type { GpuContext } from '../../src/gpu/context';
 import { packInputs, f32Segment, type Segment } from '../../src/gpu/packed';
@@ -6,6 +6,9 @@ import { combineChunk } from '../../src/gpu/kernels/combine';
 import { accumulateGram, newGramSums } from '../../src/gpu/kernels/gram';
 import { f32ToBf16, f32ToF16, bf16ToF32, f16ToF32, encodeFromF32 } from '../../src/core/dtype';
 import { mulberry32 } from '../../src/core/rng';
+
+// SwiftShader runs these kernels on the CPU; on a shared, loaded machine a file can take minutes.
+vi.setConfig({ testTimeout: 180_000 });
 
 const rand = (n: number, seed: number, scale = 1): Float32Array => {
   const r = mulberry32(seed);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { context, gpuEnv } from './gpu-env';
 import type { GpuContext } from '../../src/gpu/context';
 import { createWebGpuBackend } from '../../src/gpu/backend/merge';
@@ -6,6 +6,9 @@ import { createCpuBackend } from '../../src/core/merge/cpu-backend';
 import type { TensorPlan, GtaModel } from '../../src/core/merge/types';
 import { mulberry32, streamKey } from '../../src/core/rng';
 import { input, runPlanOn, worstUlps, type ArrayInput } from './plan-io';
+
+// SwiftShader runs these kernels on the CPU; on a shared, loaded machine a file can take minutes.
+vi.setConfig({ testTimeout: 180_000 });
 
 const rand = (n: number, seed: number, scale = 1) => { const g = mulberry32(seed); return Float32Array.from({ length: n }, () => (g() * 2 - 1) * scale); };
 const tied = (n: number, seed: number) => { const g = mulberry32(seed); return Float32Array.from({ length: n }, () => Math.floor(g() * 9 - 4) / 8); };

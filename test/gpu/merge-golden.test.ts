@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { context, gpuEnv } from './gpu-env';
 import type { GpuContext } from '../../src/gpu/context';
 import { createWebGpuBackend } from '../../src/gpu/backend/merge';
@@ -15,6 +15,9 @@ import { executeMerge } from '../../src/core/merge/execute';
 import { parseRecipe, recipeInputs } from '../../src/core/merge/recipe';
 import type { TensorSource } from '../../src/core/types';
 import { memorySink, memorySource } from '../helpers/fixtures';
+
+// SwiftShader runs these kernels on the CPU; on a shared, loaded machine a file can take minutes.
+vi.setConfig({ testTimeout: 180_000 });
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden', 'merge');
 interface Case { name: string; recipe: string; expected: string; seed: number }
