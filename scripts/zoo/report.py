@@ -125,7 +125,8 @@ def render(r, recipe, config, timing, seed, skills):
           "- Intermediate 256 (this zoo): side effects on other skills vanish (every expert leaves the others at the base's level), "
           "which makes pairwise merges clean but the loop saturates at three skills.",
           "- Expert lr 1e-3 with >= 0.9 at a quarter delta: the `last` expert grew to ED 9.3 (the stranger's 10x margin failed) "
-          "and kinship-guided fell below greedy on one starting set; not kept.", ""]
+          "and kinship-guided fell below greedy on one starting set; capping it at 60 steps (ED 5.5) still left kinship-guided "
+          "below greedy on one set and the early stop losing 0.017-0.035; not kept.", ""]
     L += ["## Checks", ""]
     L += table(["check", "result", "value"], [[n, "pass" if ok else "**FAIL**", v] for n, ok, v in r["checks"]])
     L += ["", "## Generator timing", "",
@@ -134,6 +135,8 @@ def render(r, recipe, config, timing, seed, skills):
     stop = lambda k, v: ("step cap (dev criterion not met)" if v.get("steps") == cap else "dev criterion") if k.startswith("expert-") else ""
     L += table(["stage", "steps", "stopped by", "seconds"],
                [[k, v.get("steps", ""), stop(k, v), f"{v['seconds']:.0f}"] for k, v in timing.items()])
+    if timing.get("total", {}).get("note"):
+        L += ["", f"Note: {timing['total']['note']}; the total is this run's."]
     if any(v.get("steps") == cap for k, v in timing.items() if k.startswith("expert-")):
         L += ["", "Experts that reach the step cap learned their skill fully (see the table above) but keep less of it at "
           "a = 0.25 than the stop rule asks; they are shipped as they are, and the loops above include them."]
