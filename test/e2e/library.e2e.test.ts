@@ -80,7 +80,15 @@ async function startCorsRangeServer(files: Map<string, Uint8Array>) {
       res.end(bytes.subarray(start, end + 1));
       return;
     }
-    res.writeHead(200, { ...headers, 'Content-Length': String(bytes.length) }).end(bytes);
+    res.writeHead(200, { ...headers, 'Content-Length': String(bytes.length) });
+    if (!path.includes('slow')) { res.end(bytes); return; }
+    // A slow download (4 KiB every 50 ms) so the test can press Cancel mid-way.
+    let o = 0;
+    const tick = setInterval(() => {
+      if (res.destroyed || o >= bytes.length) { clearInterval(tick); if (!res.destroyed) res.end(); return; }
+      res.write(bytes.subarray(o, o + 4096));
+      o += 4096;
+    }, 50);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -153,11 +161,18 @@ describe('library journeys', () => {
     await importChecked('sharded-llama');
     const row = page.locator('[data-testid="library-table"] tbody tr');
     expect(await row.textContent()).toMatch(/files \(5\)/);
+
+    // The same model as a whole folder through the folder picker (webkitdirectory): named after it.
+    await page.setInputFiles('[data-testid="import-folder"]', dir);
+    await page.waitForSelector('[data-testid="preflight"]');
+    expect(await page.textContent('[data-testid="preflight-tensors"]')).toBe(String(TENSORS));
+    await page.click('[data-testid="import-go"]');
+    await expect.poll(names, { timeout: 60_000 }).toEqual(['sharded-llama', 'sharded']);
   });
 
   it('imports from a locally served URL after a header-only preflight', async () => {
     const bytes = toSafetensors(makeTinyLlama(OPTS));
-    const server = await startCorsRangeServer(new Map([['/models/tiny.safetensors', bytes]]));
+    const server = await startCorsRangeServer(new Map([['/models/tiny.safetensors', bytes], ['/models/slow.safetensors', bytes]]));
     try {
       await open();
       const { page } = s!;
@@ -173,6 +188,19 @@ describe('library journeys', () => {
       await importChecked('from-url');
       expect(await page.locator('[data-testid="library-table"] tbody tr').textContent()).toContain(url);
       expect(server.log.some((r) => r.method === 'GET' && r.range === undefined)).toBe(true);
+
+      // Cancel mid-download: a notice, no partial model, the list as it was.
+      await page.fill('[data-testid="import-url"]', `${server.url}/models/slow.safetensors`);
+      await page.click('form:has([data-testid="import-url"]) button[type="submit"]');
+      await page.waitForSelector('[data-testid="preflight"]');
+      await page.click('[data-testid="import-go"]');
+      const cancel = page.locator('[data-testid="import-progress"] button', { hasText: 'Cancel' });
+      await expect.poll(() => page.locator('[data-testid="import-progress"] progress').getAttribute('value').catch(() => null), { timeout: 30_000 }).toMatch(/^[1-9]/);
+      await cancel.click();
+      await expect.poll(() => page.textContent('[data-testid="library-notice"]')).toMatch(/^Cancelled importing .*nothing was kept/);
+      expect(await names()).toEqual(['from-url']);
+      await page.reload({ waitUntil: 'domcontentloaded' });
+      await expect.poll(names, { timeout: 30_000 }).toEqual(['from-url']);
     } finally {
       await server.close();
     }
