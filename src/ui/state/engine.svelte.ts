@@ -15,6 +15,8 @@ export class EngineSession {
   progress = $state.raw<Progress | null>(null);
   /** What the running job does, for the progress bar's label; null when idle. */
   busy = $state<string | null>(null);
+  /** Whether the running job is paused (evolution pauses between merges). */
+  paused = $state(false);
   private jobId: string | null = null;
   private client: EngineClient | null = null;
 
@@ -49,12 +51,25 @@ export class EngineSession {
     try {
       return await fn(this.client, id, proxy((p: Progress) => { if (this.jobId === id) this.progress = p; }));
     } finally {
-      if (this.jobId === id) { this.jobId = null; this.busy = null; this.progress = null; }
+      if (this.jobId === id) { this.jobId = null; this.busy = null; this.progress = null; this.paused = false; }
     }
   }
 
   cancel(): void {
     if (this.client && this.jobId) void this.client.cancel(this.jobId);
+  }
+
+  /** Pauses the running job at its next checkpoint (for evolution: before the next merge). */
+  async pause(): Promise<void> {
+    if (!this.client || !this.jobId) return;
+    await this.client.pause(this.jobId);
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (!this.client || !this.jobId) return;
+    await this.client.resume(this.jobId);
+    this.paused = false;
   }
 
   raw(): EngineClient | null { return this.client; }

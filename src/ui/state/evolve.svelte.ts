@@ -1,4 +1,4 @@
-import type { EvolveConfig, EvolveEvent, EvolveRecord } from '../../evolve/types.ts';
+import type { EvolveConfig, EvolveEvent, EvolveRecord, EvolveState } from '../../evolve/types.ts';
 import { DEFAULT_CONFIG } from '../../evolve/types.ts';
 import type { ShareState, StrategyParams } from '../share/schema.ts';
 
@@ -14,6 +14,10 @@ export class EvolveSession {
   /** Finished or loaded runs, replaced whole. */
   runs = $state.raw<{ name: string; record: EvolveRecord }[]>([]);
   selected = $state<string | null>(null);
+  /** Foundation models by zoo id; null = every expert of the zoo (the CLI's default). */
+  foundation = $state.raw<string[] | null>(null);
+  /** The run the engine saved after its last finished generation (offered for resuming after a reload). */
+  saved = $state.raw<{ generation: number; strategy: string; seed: number; foundation: string[] } | null>(null);
 
   /** The run in progress, rebuilt from the engine's events (replaced whole on each event). */
   live = $state.raw<EvolveRecord | null>(null);
@@ -24,8 +28,30 @@ export class EvolveSession {
   config(): EvolveConfig {
     return { ...DEFAULT_CONFIG, strategy: this.strategy, k: this.k, metric: this.metric, stopKinship: this.stopOn ? this.stopKinship : null, maxGen: this.maxGen, seed: this.seed };
   }
-  startLive(config: EvolveConfig, foundation: string[]): void {
-    this.live = { strategy: config.strategy, seed: config.seed, config, foundation, stopped: 'max-gen', best: { id: '', average: 0 }, generations: [], models: [] };
+  /** The foundation to run with: the chosen models, or every expert when none were chosen. */
+  foundationFor(experts: string[]): string[] {
+    return this.foundation ?? experts;
+  }
+  toggleFoundation(id: string, on: boolean, experts: string[]): void {
+    const cur = this.foundationFor(experts);
+    // Keep the zoo's order, so a link and the CLI's --models list the same sequence.
+    const next = on ? experts.filter((e) => e === id || cur.includes(e)) : cur.filter((e) => e !== id);
+    this.foundation = next;
+  }
+  /** Starts the live record; a resumed run starts from the saved models and generations. */
+  startLive(config: EvolveConfig, foundation: string[], from?: EvolveState): void {
+    const models = from?.models ?? [];
+    const generations = from?.generations ?? [];
+    const last = generations.at(-1);
+    const best = last ? { id: last.best_id, average: last.best_average } : { id: '', average: 0 };
+    this.live = { strategy: config.strategy, seed: config.seed, config, foundation, stopped: 'max-gen', best, generations, models };
+  }
+  /** Shows a saved run's settings in the form, so what is resumed is what is displayed. */
+  showSaved(config: EvolveConfig, foundation: string[]): void {
+    this.strategy = config.strategy; this.k = config.k; this.metric = config.metric; this.maxGen = config.maxGen; this.seed = config.seed;
+    this.stopOn = config.stopKinship !== null;
+    if (config.stopKinship !== null) this.stopKinship = config.stopKinship;
+    this.foundation = foundation;
   }
   /** Folds one engine event into the live record, so the chart and tree grow while the run goes. */
   onEvent(e: EvolveEvent): void {
@@ -56,5 +82,7 @@ export class EvolveSession {
     if (s.params.stopKinship !== undefined) { this.stopOn = s.params.stopKinship !== null; if (s.params.stopKinship !== null) this.stopKinship = s.params.stopKinship; }
     if (s.params.maxGen !== undefined) this.maxGen = s.params.maxGen;
     this.seed = s.seed;
+    const named = s.models.flatMap((m) => ('zoo' in m ? [m.zoo] : []));
+    if (named.length > 0) this.foundation = named;
   }
 }
