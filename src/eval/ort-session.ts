@@ -98,7 +98,9 @@ export async function createOrtSession(graph: Uint8Array, opts: OrtOptions = {})
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(graph, {
-      executionProviders: [backend],
+      // ORT 1.30's webgpu bundle takes the device from the EP option (env.webgpu.device alone was
+      // ignored: it reported a device of its own, measured in the browser test).
+      executionProviders: backend === 'webgpu' && opts.device ? [{ name: 'webgpu', device: opts.device }] : [backend],
       graphOptimizationLevel: 'all',
     });
   } catch (e) {

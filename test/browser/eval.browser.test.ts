@@ -30,8 +30,8 @@ describe('evaluation in a module Web Worker (Chromium)', () => {
   // opt-in (VITE_EVAL_WEBGPU=1 npx vitest run --config vitest.browser.config.ts test/browser/eval.browser.test.ts).
   it.skipIf(import.meta.env.VITE_EVAL_WEBGPU !== '1')('webgpu EP on a shared GPUDevice (SwiftShader here) gives the same scores', async () => {
     const r = await inWorker<FixtureResult>({ kind: 'fixture', backend: 'webgpu', perSkill: 4, batchSize: 256, shareDevice: true }, 290_000);
-    // ORT 1.30 reports its own device even when handed ours; weights go to whichever it runs on.
     console.log(`[eval webgpu] ORT runs on the shared GPUDevice: ${r.shared}`);
+    expect(r.shared).toBe(true);
     expect(r.scores).toEqual(r.expected);
     expect(r.mc).toEqual(r.expectedMc);
   }, 300_000);
