@@ -1,6 +1,6 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, describe, expect, it, beforeAll } from 'vitest';
 import { fixtureZoo } from '../helpers/fixture-zoo';
 import { runMain } from '../helpers/cli';
 import { parseRecipe } from '../../src/core/merge/recipe';
@@ -9,6 +9,7 @@ import { openSafetensors } from '../../src/core/checkpoint';
 describe('kinmerge evolve', () => {
   let root = '';
   beforeAll(async () => { root = await fixtureZoo(); });
+  afterAll(async () => { if (root) await rm(root, { recursive: true, force: true }); });
 
   it('runs a kinship-guided evolution with the documented JSON shape, deterministically', async () => {
     const args = ['evolve', '--zoo', 'demo', '--assets', root, '--strategy', 'kinship', '--max-gen', '3', '--seed', '7', '--json'];

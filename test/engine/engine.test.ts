@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type RunStore } from '../../src/engine/engine';
 import type { SavedRun } from '../../src/engine/api';
 import { nodeAssetReader } from '../../src/eval/node-assets';
@@ -18,6 +19,7 @@ function memoryRuns(): RunStore & { saved?: SavedRun } {
 describe('createEngine (in-process, CPU backend)', () => {
   let root = '';
   beforeAll(async () => { root = await fixtureZoo(); });
+  afterAll(async () => { if (root) await rm(root, { recursive: true, force: true }); });
 
   it('lists the zoo, computes kinship, merges and evaluates', async () => {
     const engine = createEngine({ assets: nodeAssetReader(root) });
