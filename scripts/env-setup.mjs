@@ -1,7 +1,9 @@
 // Makes sure the machine has what the test suite and the playground need:
 // Debian's chromium (the browser tests and the SwiftShader Vulkan ICD that Dawn uses in Node)
 // and libvulkan1. Installs them when running as root; otherwise says exactly what to install.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -38,4 +40,10 @@ export function ensureSystemDeps({ quiet = false } = {}) {
   }
   // Dawn (the `webgpu` package) finds SwiftShader through this ICD in Node.
   if (!process.env.VK_ICD_FILENAMES && existsSync(VK_ICD)) process.env.VK_ICD_FILENAMES = VK_ICD;
+  // Without it, the Wayland client library that Dawn loads prints an error line per GPU test (harmless noise).
+  if (!process.env.XDG_RUNTIME_DIR) {
+    const dir = join(tmpdir(), `kinmerge-xdg-${process.getuid?.() ?? 'user'}`); // one per user, reused across runs
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    process.env.XDG_RUNTIME_DIR = dir;
+  }
 }
