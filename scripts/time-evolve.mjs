@@ -5,7 +5,7 @@
 // and prints the time from the Run click to the finished record, with the machine's load.
 // Usage: node scripts/time-evolve.mjs [--seed N] [--dist DIR]   (--dist skips the build)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,6 +20,10 @@ if (built) {
   const r = spawnSync('node_modules/.bin/vite', ['build', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   if (r.status !== 0) { console.error(`vite build failed (exit ${r.status})`); process.exit(1); }
 }
+// CPU seconds of finished child processes (Chromium's whole tree once it has closed): fields 16-17
+// of /proc/self/stat, in clock ticks (100 per second on Linux).
+const childCpu = () => { const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' '); return (Number(f[13]) + Number(f[14])) / 100; };
+const cpu0 = childCpu();
 const server = await serveDir(dist, { port: 0 });
 const profile = mkdtempSync(join(tmpdir(), 'kinmerge-profile-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -27,6 +31,7 @@ const context = await chromium.launchPersistentContext(profile, {
   args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking'],
 });
 const errors = [];
+let out = null;
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -45,15 +50,16 @@ try {
   const load1 = loadavg();
   const rec = JSON.parse(await a.getAttribute('data-record'));
   const merges = rec.generations.reduce((n, g) => n + g.merges.length, 0);
-  const out = {
+  out = {
     seconds: Number(seconds.toFixed(1)), experts, seed, generations: rec.generations.length, models: rec.models.length, merges,
     stopped: rec.stopped, best: rec.best, cpus: cpus().length,
     loadavg_before: load0.map((x) => Number(x.toFixed(2))), loadavg_after: load1.map((x) => Number(x.toFixed(2))),
     console_errors: errors, at: new Date().toISOString(),
   };
-  console.log(JSON.stringify(out, null, 2));
 } finally {
   await context.close();
+  // Start-up (engine, zoo, ORT session) included: the browser's CPU for the whole session.
+  if (out) { out.chromium_cpu_seconds_whole_session = Number((childCpu() - cpu0).toFixed(1)); console.log(JSON.stringify(out, null, 2)); }
   rmSync(profile, { recursive: true, force: true });
   await server.close();
   if (built) rmSync(dist, { recursive: true, force: true });

@@ -175,7 +175,13 @@ export function createEngine(deps: EngineDeps): MergeEngine {
         const rec = await runEvolution(request.foundation, request.config, run.deps, {
           signal: j.ctrl.signal,
           resume: saved?.state,
-          gate: () => (j.paused ? new Promise<void>((r) => { j.wake = r; }) : Promise.resolve()),
+          // A macrotask turn before each merge: CPU merges and evaluation may only yield microtasks,
+          // and without this the IndexedDB save of the last generation would not commit (a reload
+          // would lose it) and pause/cancel messages would wait for the whole run.
+          gate: async () => {
+            await new Promise<void>((r) => setTimeout(r, 0));
+            if (j.paused) await new Promise<void>((r) => { j.wake = r; });
+          },
           onEvent: (e) => {
             if (e.type === 'generation') void deps.runs?.set({ request, state: e.state, savedAt: new Date().toISOString() });
             onEvent?.(e);
