@@ -5,7 +5,7 @@
 // and prints the time from the Run click to the finished record, with the machine's load.
 // Usage: node scripts/time-evolve.mjs [--seed N] [--dist DIR]   (--dist skips the build)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,10 +20,6 @@ if (built) {
   const r = spawnSync('node_modules/.bin/vite', ['build', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   if (r.status !== 0) { console.error(`vite build failed (exit ${r.status})`); process.exit(1); }
 }
-// CPU seconds of finished child processes (Chromium's whole tree once it has closed): fields 16-17
-// of /proc/self/stat, in clock ticks (100 per second on Linux).
-const childCpu = () => { const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' '); return (Number(f[13]) + Number(f[14])) / 100; };
-const cpu0 = childCpu();
 const server = await serveDir(dist, { port: 0 });
 const profile = mkdtempSync(join(tmpdir(), 'kinmerge-profile-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -58,8 +54,7 @@ try {
   };
 } finally {
   await context.close();
-  // Start-up (engine, zoo, ORT session) included: the browser's CPU for the whole session.
-  if (out) { out.chromium_cpu_seconds_whole_session = Number((childCpu() - cpu0).toFixed(1)); console.log(JSON.stringify(out, null, 2)); }
+  if (out) console.log(JSON.stringify(out, null, 2));
   rmSync(profile, { recursive: true, force: true });
   await server.close();
   if (built) rmSync(dist, { recursive: true, force: true });
