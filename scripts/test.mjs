@@ -24,6 +24,9 @@ const layers = [
   { name: 'e2e', config: 'vitest.e2e.config.ts' },
 ].filter((l) => only.length === 0 || only.includes(l.name));
 
+// A hung layer (a browser that never answers) must still end in a result line well inside CI's limit.
+const layerMinutes = Number(process.env.KINMERGE_LAYER_TIMEOUT_MIN ?? 25);
+
 const outDir = join(root, '.test-results');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
@@ -63,27 +66,33 @@ for (const layer of layers) {
   const t0 = Date.now();
   const r = spawnSync('node_modules/.bin/vitest', ['run', '--config', layer.config,
     '--reporter=default', '--reporter=json', `--outputFile.json=${json}`],
-    { stdio: 'inherit', env: process.env });
+    { stdio: 'inherit', env: process.env, timeout: layerMinutes * 60_000, killSignal: 'SIGTERM' });
+  const timedOut = r.error?.code === 'ETIMEDOUT';
   times.push(`${layer.name} ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   let layerFailed = 0;
-  if (existsSync(json)) {
-    const c = countReport(JSON.parse(readFileSync(json, 'utf8')), layer.name);
+  let report = null;
+  try { report = JSON.parse(readFileSync(json, 'utf8')); } catch { /* missing or cut short: counted below */ }
+  if (report) {
+    const c = countReport(report, layer.name);
     passed += c.passed; skipped += c.skipped; layerFailed = c.failed;
     problems.push(...c.problems);
     files.push(...c.files.map((f) => ({ ...f, layer: layer.name })));
   }
   // vitest also fails a run for errors outside any test (unhandled rejections, a global setup that
   // threw, a crash before the report): count that once when the report shows no failure.
-  if (r.status !== 0 && layerFailed === 0) {
+  if (timedOut) {
+    layerFailed++;
+    problems.push(`${layer.name}: stopped after ${layerMinutes} min (KINMERGE_LAYER_TIMEOUT_MIN); its results are incomplete`);
+  } else if (r.status !== 0 && layerFailed === 0) {
     layerFailed = 1;
-    problems.push(`${layer.name}: vitest exited ${r.status ?? r.signal} ${existsSync(json) ? 'with errors outside any test (see above)' : 'without results'}`);
+    problems.push(`${layer.name}: vitest exited ${r.status ?? r.signal} ${report ? 'with errors outside any test (see above)' : 'without a readable report'}`);
   }
   failed += layerFailed;
 }
 
 const slowest = files.sort((a, b) => b.ms - a.ms).slice(0, 8);
+console.log(`\nlayer wall times: ${times.join(', ')}`);
 if (slowest.length) {
-  console.log(`\nlayer wall times: ${times.join(', ')}`);
   console.log('slowest files:');
   for (const f of slowest) console.log(`  ${(f.ms / 1000).toFixed(1).padStart(6)} s  ${f.layer}  ${f.name} (${f.tests} tests)`);
 }
