@@ -93,10 +93,22 @@ describe('evolution in the browser', () => {
     await page.waitForSelector('[data-testid="evolve-pause"]');
 
     // Pause holds the run before its next merge (a merge or evaluation under way may still land).
+    // Paused after the first foundation model has landed: the first evaluation also starts the
+    // evaluator and can stay under way for many seconds after the click.
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="evolve-summary"]')?.getAttribute('data-models') ?? 0) >= 1, null, { timeout: 150_000 });
     await page.click('[data-testid="evolve-pause"]');
+    const atPause = await snapshot(page);
     await page.waitForSelector('[data-testid="evolve-resume"]');
-    await page.waitForTimeout(3000);
-    const held = await snapshot(page);
+    // The work under way may take seconds to land, so wait until the page has been still for 3 s.
+    let held = await snapshot(page);
+    for (let still = 0, t = Date.now(); still < 3000;) {
+      if (Date.now() - t > 120_000) throw new Error(`the paused run kept changing for 120 s; last state ${JSON.stringify(held)}`);
+      await page.waitForTimeout(500);
+      const now = await snapshot(page);
+      if (JSON.stringify(now) === JSON.stringify(held)) still += 500; else { held = now; still = 0; }
+    }
+    // Only what was under way landed (one model; one more of slack for a render in flight at the click).
+    expect(held.models - atPause.models).toBeLessThanOrEqual(2);
     await page.waitForTimeout(4000);
     expect(await snapshot(page)).toEqual(held);
     expect(held.live).toBe('true');
