@@ -13,7 +13,8 @@ import { executeMerge } from '../core/merge/execute';
 import type { MergeRecipe } from '../core/merge/recipe';
 import type { MergeBackend } from '../core/merge/types';
 import { KinmergeError } from '../core/errors';
-import type { ByteSink, ByteSource, ProgressFn, TensorSource } from '../core/types';
+import type { ByteSink, ProgressFn, TensorSource } from '../core/types';
+import { memoryByteSource } from '../eval/fetch-assets';
 import type { Evaluator } from '../eval/evaluator';
 import { instantiateRecipe, PAPER_SLERP } from '../evolve/recipe';
 import type { EvolveDeps, KinshipMetric, ModelRecord, Scores } from '../evolve/types';
@@ -54,16 +55,6 @@ export interface Family {
   replay(models: ModelRecord[], signal?: AbortSignal): Promise<void>;
   /** Scores computed so far, by id. */
   scores: Map<string, Scores>;
-}
-
-function memorySource(bytes: Uint8Array): ByteSource {
-  return {
-    size: bytes.byteLength,
-    async read(offset, length) {
-      if (offset < 0 || offset + length > bytes.byteLength) throw new RangeError(`read past the end (${offset}+${length} > ${bytes.byteLength})`);
-      return bytes.subarray(offset, offset + length);
-    },
-  };
 }
 
 function memorySink(): ByteSink & { bytes(): Uint8Array } {
@@ -112,7 +103,7 @@ export function createFamily(o: FamilyOptions): Family {
     const out = sink.bytes();
     bytes.set(id, out);
     recipes.set(id, recipe);
-    sources.set(id, await openSafetensors(memorySource(out), id));
+    sources.set(id, await openSafetensors(memoryByteSource(out), id));
     scores.delete(id);
     return r.notes;
   };
