@@ -13,24 +13,14 @@ import type { TensorSource } from '../src/core/types';
 import { fileSink } from '../src/node/files';
 import { openModelPath } from '../src/node/model-path';
 import type { BenchOptions, BenchRow } from './run';
+import { llamaLayout } from './merge-data';
 
 const K = 4;
 const DIR = join(new URL('..', import.meta.url).pathname, '.bench-data');
 
 function layout(quick: boolean): SafetensorsEntry[] {
   // 100M: vocab 32000 x 1024 embed + head (65.5M) and 3 layers of 12.8M. Quick: ~9.7M.
-  const [vocab, hidden, inter, layers] = quick ? [8000, 256, 704, 7] : [32000, 1024, 2816, 3];
-  const e: SafetensorsEntry[] = [{ name: 'model.embed_tokens.weight', dtype: 'F32', shape: [vocab, hidden] }];
-  for (let i = 0; i < layers; i++) {
-    const p = `model.layers.${i}`;
-    e.push({ name: `${p}.input_layernorm.weight`, dtype: 'F32', shape: [hidden] });
-    for (const q of ['q', 'k', 'v', 'o']) e.push({ name: `${p}.self_attn.${q}_proj.weight`, dtype: 'F32', shape: [hidden, hidden] });
-    e.push({ name: `${p}.post_attention_layernorm.weight`, dtype: 'F32', shape: [hidden] });
-    e.push({ name: `${p}.mlp.gate_proj.weight`, dtype: 'F32', shape: [inter, hidden] }, { name: `${p}.mlp.up_proj.weight`, dtype: 'F32', shape: [inter, hidden] });
-    e.push({ name: `${p}.mlp.down_proj.weight`, dtype: 'F32', shape: [hidden, inter] });
-  }
-  e.push({ name: 'model.norm.weight', dtype: 'F32', shape: [hidden] }, { name: 'lm_head.weight', dtype: 'F32', shape: [vocab, hidden] });
-  return e;
+  return quick ? llamaLayout(8000, 256, 704, 7) : llamaLayout(32000, 1024, 2816, 3);
 }
 
 const numel = (e: SafetensorsEntry) => e.shape.reduce((a, b) => a * b, 1);

@@ -9,10 +9,8 @@ import { fileSink } from '../src/node/files';
 
 export const BENCH_DIR = join(new URL('..', import.meta.url).pathname, '.bench-data');
 
-export function mergeLayout(quick: boolean): SafetensorsEntry[] {
-  // 100M: vocab 16000 x 1024 embed + head (32.8M, each 16.4M elements: several chunks) and 5 layers of
-  // 12.7M. Quick: 10.3M.
-  const [vocab, hidden, inter, layers] = quick ? [8000, 512, 1408, 1] : [16000, 1024, 2816, 5];
+/** HF Llama tensor names and shapes (F32) for generated benchmark checkpoints. */
+export function llamaLayout(vocab: number, hidden: number, inter: number, layers: number): SafetensorsEntry[] {
   const e: SafetensorsEntry[] = [{ name: 'model.embed_tokens.weight', dtype: 'F32', shape: [vocab, hidden] }];
   for (let i = 0; i < layers; i++) {
     const p = `model.layers.${i}`;
@@ -24,6 +22,12 @@ export function mergeLayout(quick: boolean): SafetensorsEntry[] {
   }
   e.push({ name: 'model.norm.weight', dtype: 'F32', shape: [hidden] }, { name: 'lm_head.weight', dtype: 'F32', shape: [vocab, hidden] });
   return e;
+}
+
+export function mergeLayout(quick: boolean): SafetensorsEntry[] {
+  // 100M: vocab 16000 x 1024 embed + head (32.8M, each 16.4M elements: several chunks) and 5 layers of
+  // 12.7M. Quick: 10.3M.
+  return quick ? llamaLayout(8000, 512, 1408, 1) : llamaLayout(16000, 1024, 2816, 5);
 }
 
 export const numelOf = (e: SafetensorsEntry) => e.shape.reduce((a, b) => a * b, 1);
