@@ -1,17 +1,29 @@
 /**
  * The guided walkthrough, as data. Each step names the view it shows, the controls it hides to keep
- * the page simple, and the engine action it runs on the real demo zoo. The actions are declarations:
- * TeachView runs them through the engine once it is available and says so plainly until then.
+ * the page simple, and the engine action it runs on the real demo zoo. The actions are declarations;
+ * session.svelte.ts runs them through the engine (nothing here is a result).
  */
 import type { ControlId } from './controls.ts';
 import type { ViewId } from '../share/schema.ts';
+
+/**
+ * The runs of the last two steps: a small starting set and a short cap keep a run within a minute or
+ * two in a browser tab. `foundation` is a preference: experts the zoo lacks fall back to its first ones.
+ */
+export interface TeachRunSpec { foundation: string[]; maxGen: number; seed: number }
 
 export type TeachAction =
   | { kind: 'task-vector'; model: 'first-expert' }
   | { kind: 'kinship'; metric: 'pcc' | 'cs' }
   | { kind: 'slerp-sweep'; t: number[] }
-  | { kind: 'evolve'; strategy: 'greedy' | 'kinship'; stopKinship: number | null }
-  | { kind: 'compare'; strategies: ('greedy' | 'kinship')[] };
+  | ({ kind: 'evolve'; strategy: 'greedy' | 'kinship'; stopKinship: number | null } & TeachRunSpec)
+  | ({ kind: 'compare'; strategies: ('greedy' | 'kinship')[]; stopKinship: number } & TeachRunSpec);
+
+/**
+ * Three experts whose top-k grows alike within a few generations, so greedy visibly stalls and
+ * exploration has room to matter (docs/RESULTS.md); the page computes everything it shows.
+ */
+const RUN: TeachRunSpec = { foundation: ['expert-shift', 'expert-inc', 'expert-last'], maxGen: 4, seed: 0 };
 
 export interface TeachStep {
   id: string;
@@ -70,7 +82,7 @@ export const TEACH_STEPS: readonly TeachStep[] = [
       'Once the top-k models are close kin, merging them only averages near-copies: the score stops rising. Kinship shows this before the scores do.',
     ],
     view: 'evolve',
-    action: { kind: 'evolve', strategy: 'greedy', stopKinship: null },
+    action: { kind: 'evolve', strategy: 'greedy', stopKinship: null, ...RUN },
     lookFor: 'The best score flattening (saturation band) while the top-k kinship curve climbs towards 1.',
     hide: ['evolve.strategy', 'evolve.threshold', 'evolve.seed'],
   },
@@ -82,7 +94,7 @@ export const TEACH_STEPS: readonly TeachStep[] = [
       'Early stopping ends the run when the top-k kinship passes a threshold, saving merges that would not help.',
     ],
     view: 'evolve',
-    action: { kind: 'compare', strategies: ['greedy', 'kinship'] },
+    action: { kind: 'compare', strategies: ['greedy', 'kinship'], stopKinship: 0.9, ...RUN },
     lookFor: 'The kinship run escaping the plateau (diamond nodes in the tree are exploration merges) and the early-stop marker.',
     hide: ['evolve.seed'],
   },
