@@ -4,10 +4,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModelPath } from '../../src/node/model-path';
-import { pairMoments } from '../../src/core/merge/kernels';
-import { planMerge } from '../../src/core/merge/plan';
-import { parseRecipe } from '../../src/core/merge/recipe';
-import { createMomentsAhead } from '../../src/cli/moments-worker';
 import { makeTempDir, makeTinyFamily, writeTinyFile, writeTinyFolder, type TinyModel } from '../helpers/fixtures';
 import { runCli, runMain } from '../helpers/cli';
 
@@ -102,42 +98,5 @@ describe('kinmerge merge', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect((await readFile(out)).length).toBeGreaterThan(1000);
-  });
-
-  it('the moments worker gives bit-identical SLERP moments (F32 and BF16), and --threads 1 and 2 give the same file', async () => {
-    for (const dt of ['F32', 'BF16'] as const) {
-      const a = join(dir.path, `w-a-${dt}.safetensors`), b = join(dir.path, `w-b-${dt}.safetensors`);
-      const conv = (m: TinyModel): TinyModel => ({ dtype: dt, tensors: m.tensors.map((t) => ({ ...t, dtype: dt })) });
-      await writeTinyFile(a, conv(fam.base));
-      await writeTinyFile(b, conv(fam.fine));
-      const ma = await openModelPath(a), mb = await openModelPath(b);
-      try {
-        const chunk = 50;
-        const plan = planMerge(parseRecipe(`merge_method: slerp\nbase_model: ${a}\nmodels: [{model: ${a}}, {model: ${b}}]\nparameters: {t: 0.3}`), [ma.source, mb.source], 0);
-        const ahead = createMomentsAhead(chunk, false);
-        ahead.onPlan(plan, [ma.source, mb.source], [a, b]);
-        await ahead.settled();
-        let checked = 0;
-        for (const t of plan.tensors) {
-          const want = { aa: 0, bb: 0, ab: 0 };
-          for (let s = 0; s < t.numel; s += chunk) {
-            const n = Math.min(chunk, t.numel - s);
-            pairMoments(await ma.source.readF32(t.name, s, n), await mb.source.readF32(t.name, s, n), n, want);
-          }
-          expect(await ahead.pairMoments(t, 0, 1)).toEqual(want);
-          checked++;
-        }
-        expect(checked).toBe(fam.base.tensors.length);
-        await ahead.dispose();
-      } finally {
-        await ma.close();
-        await mb.close();
-      }
-    }
-    const cfg = await config('t.yml', SLERP);
-    const one = join(dir.path, 't1.safetensors'), two = join(dir.path, 't2.safetensors');
-    expect((await runMain(['merge', cfg, '--out', one, '--threads', '1', '--chunk-elems', '16', '--quiet'])).status).toBe(0);
-    expect((await runMain(['merge', cfg, '--out', two, '--threads', '2', '--chunk-elems', '16', '--quiet'])).status).toBe(0);
-    expect(Buffer.compare(await readFile(one), await readFile(two))).toBe(0);
   });
 });

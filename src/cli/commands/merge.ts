@@ -6,15 +6,17 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { executeMerge } from '../../core/merge/execute';
-import { parseRecipe } from '../../core/merge/recipe';
+import { executeMerge, prepareMerge } from '../../core/merge/execute';
+import { dtypeOfName, parseRecipe } from '../../core/merge/recipe';
+import type { ProgressFn } from '../../core/types';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_CHUNK_ELEMS } from '../../core/merge/cpu-backend';
 import { fileError, fileSink } from '../../node/files';
 import { openModelPath, type OpenedModel } from '../../node/model-path';
 import { UsageError, choiceFlag, intFlag, parseArgs } from '../args';
 import type { CliIO, Command } from '../command';
 import { BACKENDS, loadBackend } from '../load-backend';
-import { createMomentsAhead } from '../moments-worker';
+import { parallelEligible, parallelFileMerge } from '../../node/parallel-merge';
 
 const usage = `Usage: kinmerge merge CONFIG.yml --out OUT.safetensors [--seed N] [--backend cpu|webgpu] [--chunk-elems N] [--threads N] [--quiet]
 
@@ -30,8 +32,8 @@ Options:
   --seed N           seed of DARE's random masks (default 0); the same seed gives the same file
   --backend NAME     cpu (default) or webgpu
   --chunk-elems N    elements per chunk and input held in memory (default ${DEFAULT_CHUNK_ELEMS})
-  --threads N        1 or 2 (default 2): with 2 and the cpu backend, a worker thread computes SLERP's
-                     first pass ahead; the output is identical either way
+  --threads N        worker threads for the cpu backend (default: the number of cores, at most 8);
+                     1 runs in process. The output is byte-identical for any N
   --quiet            no progress or notes on stderr
 
 The output's __metadata__ records the recipe, the seed, the kinmerge version and the parents.
@@ -62,7 +64,7 @@ export const merge: Command = {
     const seed = flags.seed === undefined ? 0 : intFlag(flags.seed, 'seed', 0);
     const chunkElems = flags['chunk-elems'] === undefined ? DEFAULT_CHUNK_ELEMS : intFlag(flags['chunk-elems'], 'chunk-elems', 1, 1 << 28);
     const backendName = choiceFlag(flags.backend ?? 'cpu', 'backend', BACKENDS);
-    const threads = flags.threads === undefined ? 2 : intFlag(flags.threads, 'threads', 1, 2);
+    const threads = flags.threads === undefined ? Math.min(8, availableParallelism()) : intFlag(flags.threads, 'threads', 1, 64);
 
     const configPath = positionals[0];
     let text: string;
@@ -71,34 +73,30 @@ export const merge: Command = {
     const backend = await loadBackend(backendName);
     const base = dirname(resolve(configPath));
     const opened = new Map<string, OpenedModel>();
-    // The second core computes SLERP's first pass ahead (CPU backend only; results are identical).
-    const ahead = backendName === 'cpu' && threads > 1
-      ? createMomentsAhead(chunkElems, recipe.dtype !== undefined && recipe.dtype !== 'float32')
-      : undefined;
-    const sink = await fileSink(flags.out);
     const t0 = performance.now();
     let lastLine = 0;
+    const onProgress: ProgressFn = (p) => {
+      const now = performance.now();
+      if (flags.quiet || (now - lastLine < 1000 && p.done < p.total)) return;
+      lastLine = now;
+      io.err(`merge: ${p.done}/${p.total} tensors${p.detail ? ` (${p.detail})` : ''}\n`);
+    };
     try {
-      const result = await executeMerge({
-        recipe, seed, backend, chunkElems, sink, version: kinmergeVersion(),
+      // Everything is opened and checked before any output exists.
+      const prepared = await prepareMerge({
+        recipe, seed, version: kinmergeVersion(),
         // A reference that is a path relative to the recipe resolves against the recipe's folder.
         resolve: async (ref) => {
           const m = await openModelPath(isAbsolute(ref) ? ref : resolve(base, ref));
           opened.set(ref, m);
           return m.source;
         },
-        onPlan: (plan, sources) => {
-          const paths = plan.refs.map((r) => { const m = opened.get(r); return m?.kind === 'file' ? m.files[0] : undefined; });
-          ahead?.onPlan(plan, sources, paths);
-        },
-        pairMoments: ahead && ((t, a, b) => ahead.pairMoments(t, a, b)),
-        onProgress: (p) => {
-          const now = performance.now();
-          if (flags.quiet || (now - lastLine < 1000 && p.done < p.total)) return;
-          lastLine = now;
-          io.err(`merge: ${p.done}/${p.total} tensors${p.detail ? ` (${p.detail})` : ''}\n`);
-        },
       });
+      const paths = prepared.plan.refs.map((r) => { const m = opened.get(r); return m?.kind === 'file' ? m.files[0] : undefined; });
+      const hasCast = recipe.dtype !== undefined && dtypeOfName(recipe.dtype) !== 'F32';
+      const result = backendName === 'cpu' && threads > 1 && parallelEligible(prepared.plan, paths, hasCast)
+        ? await parallelFileMerge({ prepared, paths: paths as string[], out: flags.out, threads, chunkElems, onProgress })
+        : await executeMerge({ recipe, seed, backend, chunkElems, prepared, sink: await fileSink(flags.out), onProgress });
       const s = (performance.now() - t0) / 1000;
       if (!flags.quiet) {
         for (const n of result.notes) io.err(`note: ${n}\n`);
@@ -106,7 +104,6 @@ export const merge: Command = {
       }
       return 0;
     } finally {
-      await ahead?.dispose();
       await Promise.all([...opened.values()].map((m) => m.close().catch(() => {})));
       await backend.dispose?.();
     }

@@ -62,16 +62,9 @@ async function runLinear(inputs: number[], coeffs: number[], io: PlanIO, pool: O
 }
 
 async function runSlerp(a: number, b: number, t: number, io: PlanIO, cache: ChunkCache, pool: OutputPool, signal?: AbortSignal): Promise<void> {
-  const ahead = io.pairMoments?.(a, b);
-  let m = ahead ? await ahead.catch(() => undefined) : undefined;
-  const load = (r: { start: number; n: number }) => (m && ahead
-    ? Promise.all([io.readF32(a, r.start, r.n), io.readF32(b, r.start, r.n)])
-    : Promise.all([cache.read(a, r.start, r.n), cache.read(b, r.start, r.n)]));
-  if (!m) {
-    const acc: PairMoments = { aa: 0, bb: 0, ab: 0 };
-    await forEachChunk(io.numel, io.chunkElems, load, ([x, y], r) => pairMoments(x, y, r.n, acc), signal);
-    m = acc;
-  }
+  const load = (r: { start: number; n: number }) => Promise.all([cache.read(a, r.start, r.n), cache.read(b, r.start, r.n)]);
+  const m: PairMoments = { aa: 0, bb: 0, ab: 0 };
+  await forEachChunk(io.numel, io.chunkElems, load, ([x, y], r) => pairMoments(x, y, r.n, m), signal);
   const { s0, s1 } = slerpCoefficients(t, m);
   const out = new DoubleBufferedWriter(io, io.chunkElems, pool);
   try {

@@ -9,14 +9,15 @@ import { createSafetensorsWriter, type SafetensorsWriter } from '../safetensors'
 import type { ByteSink, FloatDType, ProgressFn, TensorSource } from '../types';
 import { createCpuBackend, DEFAULT_CHUNK_ELEMS } from './cpu-backend';
 import { planMerge, type MergePlan, type PlannedTensor } from './plan';
-import type { PairMoments } from './slerp';
 import { dtypeOfName, recipeInputs, recipeToYaml, type MergeRecipe } from './recipe';
 import type { MergeBackend, PlanIO } from './types';
 
 export interface ExecuteOptions {
   recipe: MergeRecipe;
-  /** Opens a model reference (path, name, library id) from the recipe. */
-  resolve: (ref: string) => Promise<TensorSource>;
+  /** Opens a model reference (path, name, library id) from the recipe (not needed with `prepared`). */
+  resolve?: (ref: string) => Promise<TensorSource>;
+  /** The merge already opened and planned by prepareMerge. */
+  prepared?: PreparedMerge;
   sink: ByteSink;
   /** Seed of DARE's masks (default 0). */
   seed?: number;
@@ -28,10 +29,6 @@ export interface ExecuteOptions {
   version?: string;
   /** SHA-256 of parents by reference, when the caller knows them (recorded in the metadata). */
   parentSha256?: Record<string, string>;
-  /** Called once the merge is planned, before any output: lets a helper start work ahead. */
-  onPlan?: (plan: MergePlan, sources: TensorSource[]) => void;
-  /** Precomputed SLERP moments of a tensor (see PlanIO.pairMoments). */
-  pairMoments?: (tensor: PlannedTensor, a: number, b: number) => Promise<PairMoments> | undefined;
 }
 
 export interface MergeResult {
@@ -47,28 +44,42 @@ export class MergeExecutionError extends KinmergeError {
   constructor(code: string, message: string) { super(code, message); this.name = 'MergeExecutionError'; }
 }
 
+/** A merge resolved and planned, with its output metadata: everything checked, nothing written yet. */
+export interface PreparedMerge {
+  plan: MergePlan;
+  sources: TensorSource[];
+  metadata: Record<string, string>;
+}
+
+/** Opens the recipe's models, plans every tensor and builds the output metadata (the recipe, seed, parents). */
+export async function prepareMerge(o: Pick<ExecuteOptions, 'recipe' | 'seed' | 'signal' | 'version' | 'parentSha256'> & Required<Pick<ExecuteOptions, 'resolve'>>): Promise<PreparedMerge> {
+  const { recipe, signal } = o;
+  const seed = o.seed ?? 0;
+  throwIfAborted(signal);
+  const { refs } = recipeInputs(recipe);
+  const sources = await Promise.all(refs.map((r) => o.resolve(r)));
+  throwIfAborted(signal);
+  const plan = planMerge(recipe, sources, seed);
+  const metadata: Record<string, string> = {
+    format: 'pt',
+    kinmerge_version: o.version ?? 'dev',
+    kinmerge_recipe: recipeToYaml(recipe),
+    kinmerge_seed: String(seed),
+    kinmerge_parents: JSON.stringify(refs.map((ref, i) => ({
+      ref, id: sources[i].id, ...(o.parentSha256?.[ref] ? { sha256: o.parentSha256[ref] } : {}),
+    }))),
+  };
+  return { plan, sources, metadata };
+}
+
 export async function executeMerge(o: ExecuteOptions): Promise<MergeResult> {
   const { recipe, sink, signal } = o;
-  const seed = o.seed ?? 0;
   const chunkElems = Math.max(1, Math.floor(o.chunkElems ?? DEFAULT_CHUNK_ELEMS));
   const backend = o.backend ?? createCpuBackend();
   let writer: SafetensorsWriter | undefined;
   try {
-    throwIfAborted(signal);
-    const { refs } = recipeInputs(recipe);
-    const sources = await Promise.all(refs.map((r) => o.resolve(r)));
-    throwIfAborted(signal);
-    const plan = planMerge(recipe, sources, seed);
-    o.onPlan?.(plan, sources);
-    const metadata: Record<string, string> = {
-      format: 'pt',
-      kinmerge_version: o.version ?? 'dev',
-      kinmerge_recipe: recipeToYaml(recipe),
-      kinmerge_seed: String(seed),
-      kinmerge_parents: JSON.stringify(refs.map((ref, i) => ({
-        ref, id: sources[i].id, ...(o.parentSha256?.[ref] ? { sha256: o.parentSha256[ref] } : {}),
-      }))),
-    };
+    if (!o.prepared && !o.resolve) throw new TypeError('executeMerge needs resolve or prepared');
+    const { plan, sources, metadata } = o.prepared ?? await prepareMerge({ ...o, resolve: o.resolve! });
     writer = createSafetensorsWriter(sink, plan.tensors.map((t) => ({ name: t.name, dtype: t.outDtype, shape: t.shape })), metadata);
     const cast = recipe.dtype ? dtypeOfName(recipe.dtype) : undefined;
     let params = 0;
@@ -83,7 +94,7 @@ export async function executeMerge(o: ExecuteOptions): Promise<MergeResult> {
       if (t.plan.kind === 'raw') {
         await copyRaw(sources[t.plan.input], t, chunkElems, writer, signal);
       } else {
-        await runTensor(backend, t, ahead, chunkElems, writer, signal, o.pairMoments);
+        await runTensor(backend, t, ahead, chunkElems, writer, signal);
       }
       params += t.numel;
     }
@@ -108,7 +119,6 @@ async function copyRaw(src: TensorSource, t: PlannedTensor, chunkElems: number, 
 
 async function runTensor(
   backend: MergeBackend, t: PlannedTensor, ahead: ReadAhead, chunkElems: number, writer: SafetensorsWriter, signal?: AbortSignal,
-  moments?: ExecuteOptions['pairMoments'],
 ): Promise<void> {
   const { sources, cast } = ahead;
   const out = t.outDtype as FloatDType;
@@ -120,7 +130,6 @@ async function runTensor(
     numel: t.numel,
     chunkElems,
     readF32: (input, start, n) => ahead.read(t.name, input, start, n),
-    pairMoments: moments && ((a, b) => moments(t, a, b)),
     // No raw bytes while casting: they would bypass the cast above (GPU backends then upload f32).
     readRaw: cast && cast !== 'F32' ? undefined : (input, start, n) => sources[input].readRaw(t.name, start, n, signal),
     dtypeOf: (input) => sources[input].get(t.name)!.dtype,

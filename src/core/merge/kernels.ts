@@ -45,14 +45,6 @@ export function pairMoments(a: Float32Array, b: Float32Array, n: number, m: Pair
   for (let s = 0; s < n; s += BLOCK) momentsBlock(a, b, s, Math.min(n, s + BLOCK), m);
 }
 
-/**
- * Plain-JS source of the moments kernel, built from the very functions above, so a worker thread that
- * cannot load TypeScript (starting tsx in a worker took 11 s on the dev VM) runs bit-identical code.
- */
-export function momentsKernelSource(): string {
-  return `const BLOCK = ${BLOCK};\n${momentsBlock.toString()}\n${pairMoments.toString()}\n`;
-}
-
 let warmed = false;
 /** Runs the hot kernels on scratch data (about 2M element-operations, a few ms once optimised). */
 export function warmUpKernels(): void {

@@ -4,7 +4,6 @@
  * The contract is in docs/ARCHITECTURE.md ("Merge methods").
  */
 import type { ParamValue } from './params';
-import type { PairMoments } from './slerp';
 
 /** mergekit's method names: recipes are exchanged with mergekit, so the names are its names. */
 export type MethodName =
@@ -94,12 +93,6 @@ export interface PlanIO {
   /** The stored dtype of an input's tensor (for readRaw users). */
   dtypeOf?(input: number): string;
   write(values: Float32Array): Promise<void>;
-  /**
-   * SLERP's pass-1 moments of inputs a and b over this tensor, when a helper (a worker thread) computed
-   * them ahead with the same chunking and kernel, so they equal the backend's own bit for bit. Undefined
-   * or a rejected promise: compute them as usual.
-   */
-  pairMoments?(a: number, b: number): Promise<PairMoments> | undefined;
 }
 
 /** Runs plans. Implementations must give the CPU backend's results (GPU: within the documented ULPs). */

@@ -1,0 +1,108 @@
+/**
+ * The parallel file merge (worker threads writing at final offsets) against the in-process executor:
+ * byte-identical files for every dtype, plan kind and chunking, and no output left behind on failure.
+ */
+import { readdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFromF32 } from '../../src/core/dtype';
+import { prepareMerge } from '../../src/core/merge/execute';
+import { parseRecipe } from '../../src/core/merge/recipe';
+import { encodeSafetensors, type InMemoryTensor } from '../../src/core/safetensors';
+import type { FloatDType } from '../../src/core/types';
+import { openModelPath, type OpenedModel } from '../../src/node/model-path';
+import { parallelEligible, parallelFileMerge } from '../../src/node/parallel-merge';
+import { makeTempDir, makeTinyFamily, withDType, type TinyModel } from '../helpers/fixtures';
+import { runMain } from '../helpers/cli';
+
+const fam = makeTinyFamily({ zeroTensor: true, oneElementTensor: true });
+let dir: { path: string; cleanup: () => Promise<void> };
+
+/** The tiny model in `dt`, plus an int64 tensor in the middle (copied byte for byte, never merged). */
+function fileBytes(m: TinyModel, dt: FloatDType, seed: number): Uint8Array {
+  const t: InMemoryTensor[] = withDType(m, dt).tensors.map((x) => ({ name: x.name, dtype: x.dtype, shape: x.shape, data: encodeFromF32(x.dtype, x.values) }));
+  const ids = new BigInt64Array(37).map((_, i) => BigInt(i * seed));
+  t.splice(3, 0, { name: 'model.position_ids', dtype: 'I64', shape: [37], data: new Uint8Array(ids.buffer) });
+  return encodeSafetensors(t, { format: 'pt' });
+}
+
+beforeAll(async () => {
+  dir = await makeTempDir('kinmerge-parallel-');
+  for (const dt of ['F32', 'BF16', 'F16'] as const) {
+    await writeFile(join(dir.path, `a-${dt}.safetensors`), fileBytes(fam.base, dt, 1));
+    await writeFile(join(dir.path, `b-${dt}.safetensors`), fileBytes(fam.fine, dt, 2));
+  }
+});
+afterAll(() => dir.cleanup());
+
+const RECIPES: Record<string, (a: string, b: string) => string> = {
+  'slerp gradient': (a, b) => `merge_method: slerp\nbase_model: ${a}\nmodels: [{model: ${a}}, {model: ${b}}]\nparameters:\n  t:\n    - filter: self_attn\n      value: [0, 0.5, 0.3, 0.7, 1]\n    - filter: mlp\n      value: [1, 0.5, 0.7, 0.3, 0]\n    - value: 0.5\n`,
+  'slerp to bf16': (a, b) => `merge_method: slerp\nbase_model: ${b}\nmodels: [{model: ${a}}, {model: ${b}}]\nparameters: {t: 0.3}\nout_dtype: bfloat16\n`,
+  linear: (a, b) => `merge_method: linear\nmodels:\n  - model: ${a}\n    parameters: {weight: 0.3}\n  - model: ${b}\n    parameters: {weight: 0.9}\nout_dtype: float16\n`,
+};
+
+describe('parallel file merge', () => {
+  it('writes the same bytes as the in-process executor for every dtype, recipe, chunking and thread count', async () => {
+    let compared = 0;
+    for (const dt of ['F32', 'BF16', 'F16'] as const) {
+      for (const [name, recipe] of Object.entries(RECIPES)) {
+        const cfg = join(dir.path, `${name.replace(/ /g, '-')}-${dt}.yml`);
+        await writeFile(cfg, recipe(`a-${dt}.safetensors`, `b-${dt}.safetensors`));
+        for (const chunk of ['16', '1000']) {
+          const outs = await Promise.all(['1', '2', '3'].map(async (threads) => {
+            const out = join(dir.path, `out-${threads}.safetensors`);
+            const r = await runMain(['merge', cfg, '--out', out, '--threads', threads, '--chunk-elems', chunk, '--quiet']);
+            expect(r.status, `${name} ${dt} --threads ${threads}: ${r.stderr}`).toBe(0);
+            return readFile(out);
+          }));
+          expect(Buffer.compare(outs[0], outs[1]), `${name} ${dt} chunk ${chunk}`).toBe(0);
+          expect(Buffer.compare(outs[0], outs[2]), `${name} ${dt} chunk ${chunk}`).toBe(0);
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(18);
+    expect(readdirSync(dir.path).filter((f) => f.includes('.partial-'))).toEqual([]);
+  }, 120_000);
+
+  it('is chosen only for single files without a dtype cast and for plans it can run', async () => {
+    const open = async (text: string) => {
+      const opened: OpenedModel[] = [];
+      const prepared = await prepareMerge({ recipe: parseRecipe(text), resolve: async (ref) => { const m = await openModelPath(join(dir.path, ref)); opened.push(m); return m.source; } });
+      return { prepared, close: () => Promise.all(opened.map((m) => m.close())) };
+    };
+    const slerp = await open(RECIPES['slerp gradient']('a-F32.safetensors', 'b-F32.safetensors'));
+    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], false)).toBe(true);
+    expect(parallelEligible(slerp.prepared.plan, ['x', undefined], false)).toBe(false);
+    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], true)).toBe(false);
+    await slerp.close();
+    const ties = await open(`merge_method: ties\nbase_model: a-F32.safetensors\nmodels:\n  - model: b-F32.safetensors\n    parameters: {weight: 1, density: 0.5}\n`);
+    expect(parallelEligible(ties.prepared.plan, ['x', 'y'], false)).toBe(false);
+    await ties.close();
+  });
+
+  it('fails with a named error and leaves no file when an input is shorter than its header said', async () => {
+    const a = join(dir.path, 'a-F32.safetensors'), b = join(dir.path, 'b-F32.safetensors');
+    const short = join(dir.path, 'short.safetensors');
+    const full = await readFile(b);
+    await writeFile(short, full.subarray(0, full.length - 100));
+    const ma = await openModelPath(a), mb = await openModelPath(b);
+    try {
+      const prepared = await prepareMerge({ recipe: parseRecipe(RECIPES['slerp gradient'](a, b)), resolve: async (r) => (r === a ? ma : mb).source });
+      const out = join(dir.path, 'never.safetensors');
+      await expect(parallelFileMerge({ prepared, paths: [a, short], out, threads: 2, chunkElems: 16 }))
+        .rejects.toMatchObject({ name: 'FileError', code: 'file-truncated' });
+      const left = readdirSync(dir.path);
+      expect(left).not.toContain('never.safetensors');
+      expect(left.filter((f) => f.includes('.partial-'))).toEqual([]);
+      const ctl = new AbortController();
+      ctl.abort();
+      await expect(parallelFileMerge({ prepared, paths: [a, b], out, threads: 2, chunkElems: 16, signal: ctl.signal })).rejects.toThrow();
+      expect(readdirSync(dir.path)).not.toContain('never.safetensors');
+    } finally {
+      await ma.close();
+      await mb.close();
+    }
+  });
+});
