@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 /**
- * Service worker: precaches the built app, the onnxruntime-web wasm, the demo zoo and the eval sets
+ * Service worker: precaches the built app, the onnxruntime-web wasm the browser evaluator uses (the
+ * unused ORT variants are left out, see scripts/vite-precache.ts), the demo zoo and the eval sets
  * (the list is written into this file at build time by scripts/vite-precache.ts), so after one visit
  * the playground loads and runs with the network off. Cache first for precached files (they are
  * content-versioned); network first for page loads, falling back to the cached app shell.

@@ -32,11 +32,36 @@ export async function openProfile(viewport = { width: 1280, height: 800 }, color
   };
 }
 
+/**
+ * Fails with every console error and page error the session saw, listed. Call it in afterEach (after
+ * close, so errors logged while closing count too) or mid-test before a profile is replaced.
+ */
+export function expectNoProblems(s: Pick<Session, 'problems'> | null, where = 'the page'): void {
+  const problems = s?.problems ?? [];
+  if (problems.length > 0) throw new Error(`${where} logged ${problems.length} console/page error(s):\n${problems.join('\n')}`);
+}
+
+/** Closes the session (if any) and then fails on its console or page errors: the usual afterEach. */
+export async function closeChecked(s: Session | null): Promise<void> {
+  if (!s) return;
+  await s.close();
+  expectNoProblems(s);
+}
+
+const SCRATCH = '.test-results/screenshots';
+/**
+ * Where screenshots of REAL runs go: docs/screenshots only when asked (SCREENSHOT_DIR=docs/screenshots),
+ * so `npm test` leaves the tree clean. Views drawn from fixture records use scratchShotDir() instead, so
+ * they never overwrite the README's pictures.
+ */
 export function screenshotDir(): string {
-  // docs/screenshots only when asked (SCREENSHOT_DIR=docs/screenshots), so `npm test` leaves the tree clean.
-  const d = process.env.SCREENSHOT_DIR ?? '.test-results/screenshots';
+  const d = process.env.SCREENSHOT_DIR ?? SCRATCH;
   mkdirSync(d, { recursive: true });
   return d;
+}
+export function scratchShotDir(): string {
+  mkdirSync(SCRATCH, { recursive: true });
+  return SCRATCH;
 }
 
 export const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;

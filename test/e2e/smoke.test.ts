@@ -1,21 +1,26 @@
-// Smoke journey over the built app: shell without console errors, keyboard view switching, the
-// heatmap and family tree fed from JSON fixtures through the file inputs, share links (round trip in
-// a fresh profile, hidden controls, a damaged link), and an offline reload through the service worker.
+// Smoke journey over the built app: shell without console errors, keyboard view switching, the zoo's
+// kinship heatmap and its per-layer drill-down computed by the engine, the heatmap and family tree fed
+// from JSON fixtures through the file inputs, and share links (round trip in a fresh profile, hidden
+// controls, a damaged link). The offline journey is in offline.e2e.test.ts.
 import { describe, it, expect, inject, afterEach } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openProfile, screenshotDir, fixture, type Session } from './browser.ts';
+import { openProfile, screenshotDir, scratchShotDir, fixture, closeChecked, expectNoProblems, type Session } from './browser.ts';
 import { encodeShare } from '../../src/ui/share/codec.ts';
+import { KIND_LABEL } from '../../src/ui/lib/kinship-drill.ts';
 
 const base = inject('baseURL');
 let s: Session | null = null;
 afterEach(async () => {
-  const problems = s?.problems ?? [];
-  await s?.close();
+  const done = s;
   s = null;
-  expect(problems).toEqual([]);
+  await closeChecked(done);
 });
+/** Real engine results (README pictures when SCREENSHOT_DIR is set) vs views drawn from fixtures (scratch only). */
 const shot = (name: string) => s!.page.screenshot({ path: join(screenshotDir(), `${name}.png`), fullPage: false });
+const scratchShot = (name: string) => s!.page.screenshot({ path: join(scratchShotDir(), `${name}.png`), fullPage: false });
+const ZOO_LAYERS = (JSON.parse(readFileSync('public/zoo/base/config.json', 'utf8')) as { num_hidden_layers: number }).num_hidden_layers;
 
 describe('playground smoke', () => {
   it('renders the shell and switches views with the keyboard', async () => {
@@ -50,6 +55,36 @@ describe('playground smoke', () => {
     await expect.poll(() => page.locator('rect[role="gridcell"]').count(), { timeout: 150_000 }).toBe((rows - 1) ** 2);
     await expect.poll(() => page.textContent('[data-testid="heatmap-readout"]')).toMatch(/: pcc 1$/);
     await shot('kinship-zoo');
+
+    // Drill-down by keyboard: the pair (0, 1) per layer and tensor group.
+    await page.focus('figure.heatmap rect[role="gridcell"][tabindex="0"]');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    const grid = page.locator('[data-testid="drill-grid"]');
+    await grid.waitFor();
+    expect(await grid.locator('g[role="row"]').count()).toBe(ZOO_LAYERS + 1); // the layers + the tensors outside them
+    const cells = grid.locator('rect[role="gridcell"]');
+    await page.focus('[data-testid="drill-grid"] rect[tabindex="0"]');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.textContent('[data-testid="drill-readout"]')).toMatch(/^layer 0 × embeddings: no tensors in this group$/);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^layer 0 × attention: pcc (-?\d|undefined)/);
+    expect(await page.textContent('[data-testid="drill-readout"]')).toMatch(/^layer 0 × attention: .*layers\.0\.self_attn, 4 tensors, /);
+    expect(await page.textContent('[data-testid="drill-summary"]')).toMatch(/Whole model: pcc -?\d.*Lowest: .*highest: /s);
+    await grid.locator('xpath=ancestor::section[1]').screenshot({ path: join(screenshotDir(), 'kinship-drilldown.png') });
+
+    // The per-group CSV agrees with every drawn cell: a value where the engine has one, "undefined" (never 0) where it is null.
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="kinship-groups-csv"]')]);
+    expect(d.suggestedFilename()).toBe('kinship-groups-pcc.csv');
+    const lines = (await readFile((await d.path())!, 'utf8')).trimEnd().split('\n');
+    expect(lines.length).toBe(1 + 3 * ZOO_LAYERS + 3); // attention, mlp, norms per layer; embeddings, final norm, lm head
+    const values = new Map(await cells.evaluateAll((xs) => xs.map((x) => [x.getAttribute('aria-label')!.split(':')[0], x.getAttribute('data-value')!] as [string, string])));
+    for (const line of lines.slice(1)) {
+      const [, layer, group, , , v01] = line.split(',');
+      const cell = values.get(`${layer === '' ? 'outside layers' : `layer ${layer}`} × ${KIND_LABEL[group as keyof typeof KIND_LABEL]}`);
+      expect(cell, line).toBe(v01 === '' ? 'undefined' : v01);
+    }
+    expect([...values.values()].filter((v) => v === 'absent').length).toBe(values.size - (lines.length - 1));
   });
 
   it('draws the heatmap from a kinship file, readable by keyboard', async () => {
@@ -63,11 +98,14 @@ describe('playground smoke', () => {
     await page.keyboard.press('ArrowRight');
     const want = `${m.models[0]} × ${m.models[1]}: pcc ${Number(m.matrix[0][1].toFixed(3))}`;
     await expect.poll(() => page.textContent('[data-testid="heatmap-readout"]')).toBe(want);
-    await shot('kinship-heatmap');
+    await scratchShot('kinship-heatmap');
+    // A matrix file has no per-group values: picking a cell says so instead of drawing zeros.
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.textContent('[data-testid="drill-missing"]')).toMatch(/kinship-pcc\.json has no per-group values/);
     // Narrow screens: the page must not scroll sideways (wide figures scroll inside themselves).
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await shot('kinship-narrow');
+    await scratchShot('kinship-narrow');
   });
 
   it('draws the evolution chart and family tree from run records, overlaid', async () => {
@@ -85,17 +123,15 @@ describe('playground smoke', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('.detail')).toContain(rec.best.id);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await s.page.screenshot({ path: join(screenshotDir(), 'evolve-dashboard.png'), fullPage: true });
+    // Fixture records: scratch screenshots only (the README's come from the real run in evolve.e2e.test.ts).
+    await s.page.screenshot({ path: join(scratchShotDir(), 'fixture-evolve-dashboard.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await shot('evolve-dashboard-dark');
+    await scratchShot('fixture-evolve-dashboard-dark');
     await page.emulateMedia({ colorScheme: 'light' });
-    await page.locator('.tree').screenshot({ path: join(screenshotDir(), 'family-tree.png') });
+    await page.locator('.tree').screenshot({ path: join(scratchShotDir(), 'fixture-family-tree.png') });
     await page.click('nav a[data-view="analysis"]');
     await expect.poll(() => page.locator('[data-testid="scatter-stats"]').first().textContent()).toMatch(/^r = -?\d/);
-    await shot('analysis');
-    await page.click('nav a[data-view="merge"]');
-    await page.waitForSelector('select[data-control="merge.method"]');
-    await shot('merge-bench');
+    await scratchShot('fixture-analysis');
   });
 
   it('round-trips a share link into a fresh profile', async () => {
@@ -109,7 +145,7 @@ describe('playground smoke', () => {
     const link = await page.inputValue('[data-testid="share-link"]');
     expect(link).toMatch(/#\/evolve\?s=v1\.[A-Za-z0-9_-]+$/);
     await s.close();
-    expect(s.problems).toEqual([]);
+    expectNoProblems(s, 'the first profile');
 
     s = await openProfile();
     page = s.page;
@@ -131,24 +167,18 @@ describe('playground smoke', () => {
     expect(await page.locator('button.share').count()).toBe(0);
     expect(await page.locator('select[data-control="evolve.strategy"]').count()).toBe(1);
 
+    // kinship.drilldown hides the drill-down (and its hint) after a cell is picked.
+    const kinToken = await encodeShare({ version: 1, models: [], recipe: null, strategy: 'kinship', params: {}, seed: 3, view: 'kinship', hide: ['kinship.drilldown'] });
+    await page.goto(`${base}#/kinship?s=${kinToken}`);
+    await page.setInputFiles('[data-testid="kinship-file"]', fixture('kinship-pcc.json'));
+    await page.locator('figure.heatmap rect[role="gridcell"]').nth(1).click();
+    await expect.poll(() => page.textContent('[data-testid="heatmap-readout"]')).toMatch(/ × /);
+    expect(await page.locator('[data-testid="drill-missing"], [data-testid="kinship-drilldown"]').count()).toBe(0);
+    expect(await page.locator('[data-control="kinship.csv"]').count()).toBe(1);
+
     // A damaged link is a readable message, not a blank page.
     await page.goto(`${base}#/kinship?s=v1.AAAA`);
     await expect.poll(() => page.textContent('[role="alert"]')).toMatch(/damaged/);
     expect(await page.locator('main[data-view="kinship"]').count()).toBe(1);
-  });
-
-  it('reloads offline after one visit (service worker precache)', async () => {
-    s = await openProfile();
-    const { page, context } = s;
-    await page.goto(base);
-    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
-    // The first load is not yet controlled; a reload is, and proves the cache path too.
-    await page.reload();
-    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
-    await context.setOffline(true);
-    await page.reload();
-    await page.waitForSelector('main[data-view="library"]');
-    expect(await page.textContent('h1')).toBe('kinmerge');
-    await context.setOffline(false);
   });
 });

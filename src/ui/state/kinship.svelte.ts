@@ -1,20 +1,32 @@
 import type { KinshipMatrixData } from '../lib/record.ts';
 import type { Metric } from '../lib/color.ts';
+import type { KinshipGroup } from '../../core/kinship/groups.ts';
 
-/** Kinship view: the chosen metric (small, editable) and the loaded matrices (big, replaced whole). */
+/** A picked heatmap cell: a pair of models, or one model against all others when i === j. */
+export interface Picked { i: number; j: number }
+
+/**
+ * Kinship view: the chosen metric and picked cell (small, editable) and the loaded matrices and
+ * per-group results (big, replaced whole, so `$state.raw`: plain arrays, never proxied).
+ */
 export class KinshipSession {
   metric = $state<Metric>('pcc');
   /** One matrix per metric, from the engine or an opened file. */
   matrices = $state.raw<Partial<Record<Metric, KinshipMatrixData>>>({});
+  /** Per layer and tensor group pcc/cs (the engine's `groups`), indexed like the matrices' models; null when the source had none. */
+  groups = $state.raw<KinshipGroup[] | null>(null);
+  picked = $state<Picked | null>(null);
   source = $state('');
 
   current(): KinshipMatrixData | null {
     return this.matrices[this.metric] ?? null;
   }
-  load(list: KinshipMatrixData[], source: string): void {
+  load(list: KinshipMatrixData[], source: string, groups: KinshipGroup[] | null = null): void {
     const next: Partial<Record<Metric, KinshipMatrixData>> = {};
     for (const m of list) next[m.metric] = m;
     this.matrices = next;
+    this.groups = groups;
+    this.picked = null;
     this.source = source;
     if (!next[this.metric]) this.metric = list[0].metric;
   }
