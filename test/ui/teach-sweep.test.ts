@@ -53,8 +53,8 @@ describe('teaching summaries', () => {
     const m = [[1, 0.5, 0.1], [0.5, 1, 0.3], [0.1, 0.3, 1]];
     expect(kinshipSentence(['e1', 'e2', 'str'], m, 'pcc', ['str'])).toBe("The experts' mean pairwise pcc is 0.5; the closest pair is e1 and e2 (0.5); str averages 0.2 with them.");
   });
-  const gen = (generation: number, best: number, kin: number | null): GenerationRecord => ({
-    generation, best_average: best, best_id: `b${generation}`, topk: [`t${generation}`], topk_average: best, topk_kinship: kin, merges: [], stage: 'learning', seconds: 0,
+  const gen = (generation: number, best: number, kin: number | null, stage: 'learning' | 'saturation' = 'learning'): GenerationRecord => ({
+    generation, best_average: best, best_id: `b${generation}`, topk: [`t${generation}`], topk_average: best, topk_kinship: kin, merges: [], stage, seconds: 0,
   });
   const rec = (strategy: 'greedy' | 'kinship', gens: GenerationRecord[]): EvolveRecord => ({
     strategy, seed: 0, config: { ...DEFAULT_CONFIG, strategy, stopKinship: null, maxGen: 8 }, foundation: [], stopped: 'max-gen',
@@ -62,8 +62,11 @@ describe('teaching summaries', () => {
     models: gens.map((g) => ({ id: `c${g.generation}`, parents: ['p', 'q'], generation: g.generation, exploration: false, scores: {}, average: g.best_average, gain: 0, parent_kinship: 0 })),
   });
   it('says when greedy stalled and how kinship climbed', () => {
-    expect(stallSentence(rec('greedy', [gen(1, 40, 0.4), gen(2, 50, 0.8), gen(3, 50, 0.99)])))
-      .toBe('From generation 1 to 3, the best average stopped rising after generation 2 (50), while the top-3 kinship went from 0.4 to 0.99.');
+    // Stages come from the loop's rule: a small gain in generation 4 is still saturation.
+    expect(stallSentence(rec('greedy', [gen(1, 40, 0.4), gen(2, 50, 0.8), gen(3, 50, 0.99, 'saturation'), gen(4, 50.1, 1, 'saturation')])))
+      .toBe('After generation 2 (best 50) the best average gained only 0.1 in 2 more generations, while the top-3 kinship went from 0.4 to 1.');
+    expect(stallSentence(rec('greedy', [gen(1, 40, 0.4), gen(2, 50, 0.8)])))
+      .toBe('The best average was still rising at generation 2 (50), while the top-3 kinship went from 0.4 to 0.8.');
   });
   it('compares greedy with kinship-guided and prices the early stop', () => {
     const g = rec('greedy', [gen(1, 40, 0.4), gen(2, 50, 0.95)]);

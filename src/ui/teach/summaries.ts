@@ -50,19 +50,24 @@ export function kinshipSentence(models: readonly string[], matrix: readonly (rea
   return parts.length > 0 ? `${parts.join('; ')}.` : `No ${metric} value is defined between these models.`;
 }
 
-/** When the best score stopped rising, and where the top-k kinship went meanwhile. */
+/**
+ * When the best score stopped rising, and where the top-k kinship went meanwhile. "Rising" is the loop's
+ * own stage rule (a generation is 'learning' while the best gained more than config.learningEps), so
+ * gains of a few hundredths in saturation read as the plateau they are.
+ */
 export function stallSentence(rec: EvolveRecord): string {
   const gens = [...rec.generations].sort((a, b) => a.generation - b.generation);
   if (gens.length === 0) return 'The run has not finished a generation yet.';
   const first = gens[0], last = gens.at(-1)!;
-  // The last generation that raised the best average; after it the run only re-mixed near-copies.
-  let peak = first;
-  for (const g of gens) if (g.best_average > peak.best_average) peak = g;
+  const learning = gens.filter((g) => g.stage === 'learning').at(-1);
   const kin = (v: number | null) => (v === null ? 'undefined' : fmt(v, 2));
-  const flat = peak.generation < last.generation
-    ? `the best average stopped rising after generation ${peak.generation} (${fmt(peak.best_average)})`
-    : `the best average was still rising at generation ${last.generation} (${fmt(last.best_average)})`;
-  return `From generation ${first.generation} to ${last.generation}, ${flat}, while the top-${rec.config.k} kinship went from ${kin(first.topk_kinship)} to ${kin(last.topk_kinship)}.`;
+  const trend = `the top-${rec.config.k} kinship went from ${kin(first.topk_kinship)} to ${kin(last.topk_kinship)}`;
+  if (!learning || learning.generation < last.generation) {
+    const from = learning ?? first;
+    const rest = last.generation - from.generation;
+    return `After generation ${from.generation} (best ${fmt(from.best_average)}) the best average gained only ${fmt(last.best_average - from.best_average)} in ${rest} more generation${rest === 1 ? '' : 's'}, while ${trend}.`;
+  }
+  return `The best average was still rising at generation ${last.generation} (${fmt(last.best_average)}), while ${trend}.`;
 }
 
 /** Greedy against kinship-guided, and what early stopping at the threshold keeps of the kinship run. */
