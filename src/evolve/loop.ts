@@ -9,6 +9,7 @@
  */
 import { CancelledError } from '../core/errors';
 import { mulberry32 } from '../core/rng';
+import { earlyStopFires, exceedsStop, plateaued, stopPatienceOf } from './early-stop';
 import type {
   EvolveConfig, EvolveDeps, EvolveEvent, EvolveRecord, EvolveState, GenerationRecord, KinshipMetric, ModelRecord,
 } from './types';
@@ -29,10 +30,7 @@ export function similarity(metric: KinshipMetric, value: number): number {
   return metric === 'ed' ? -value : value;
 }
 
-/** True when the top-k kinship crosses the early-stop threshold (for ed: falls below it). */
-export function exceedsStop(metric: KinshipMetric, value: number, threshold: number): boolean {
-  return metric === 'ed' ? value < threshold : value > threshold;
-}
+export { exceedsStop };
 
 export async function runEvolution(
   foundation: string[], config: EvolveConfig, deps: EvolveDeps, opts: RunOptions = {},
@@ -40,6 +38,7 @@ export async function runEvolution(
   if (foundation.length < 2) throw new RangeError('Evolution needs at least two foundation models.');
   if (new Set(foundation).size !== foundation.length) throw new RangeError('Foundation models must be distinct.');
   if (!(config.k >= 2)) throw new RangeError(`k must be at least 2, got ${config.k}.`);
+  const patience = stopPatienceOf(config);
   const { signal, onEvent, gate } = opts;
   const st: EvolveState = opts.resume ? structuredClone(opts.resume) : {
     version: 1, config, foundation: [...foundation], models: [], generations: [], merged: [],
@@ -135,9 +134,11 @@ export async function runEvolution(
     const same = st.prevTopk !== null && st.prevTopk.length === st.topk.length && st.topk.every((id) => st.prevTopk!.includes(id));
     if (same) { st.stopped = 'converged'; break; }
     if (st.generation >= config.maxGen) { st.stopped = 'max-gen'; break; }
-    if (config.stopKinship !== null) {
+    // The plateau test needs no kinship, so a patient rule skips the kinship pass until it holds.
+    // Everything it reads is in the saved state (st.generations), so a resumed run decides the same.
+    if (config.stopKinship !== null && plateaued(st.generations, patience)) {
       const k = await meanPairwise(st.topk);
-      if (k !== null && exceedsStop(config.metric, k, config.stopKinship)) { st.stopped = 'early-stop'; break; }
+      if (earlyStopFires(st.generations, k, config.metric, config.stopKinship, patience)) { st.stopped = 'early-stop'; break; }
     }
     const gen = st.generation + 1;
     const t0 = performance.now();

@@ -16,6 +16,12 @@ export interface EvolveConfig {
   metric: KinshipMetric;
   /** Stop before a generation when the mean pairwise kinship of the top-k exceeds this; null = off. */
   stopKinship: number | null;
+  /**
+   * Early-stop patience p (integer >= 0): with p > 0 the kinship stop also needs the best average to
+   * have not risen over the last p finished generations (src/evolve/early-stop.ts). 0 = kinship alone.
+   * Absent (configs saved before this field) = 0.
+   */
+  stopPatience?: number;
   /** Generation cap (generation 1 merges the foundation pairs). */
   maxGen: number;
   seed: number;
@@ -35,6 +41,7 @@ export const DEFAULT_CONFIG: EvolveConfig = {
   k: 3,
   metric: 'pcc',
   stopKinship: 0.9,
+  stopPatience: 0,
   maxGen: 8,
   seed: 0,
   explorePool: 'all',

@@ -49,10 +49,31 @@ describe('kinmerge evolve', () => {
     expect(src.tensors().length).toBeGreaterThan(5);
   });
 
+  it('--stop-patience P: the kinship stop also waits for P generations without a better best', async () => {
+    // On the fixture zoo the greedy best is flat from generation 1 and the top-3 kinship is 0.73 after
+    // generation 2, 0.76 after 3: at threshold 0.7 the plain rule stops after 2, patience 2 after 3.
+    const args = ['evolve', '--zoo', 'demo', '--assets', root, '--strategy', 'greedy', '--max-gen', '5', '--stop-kinship', '0.7', '--json'];
+    const plain = JSON.parse((await runMain(args)).stdout);
+    const patient = JSON.parse((await runMain([...args, '--stop-patience', '2'])).stdout);
+    expect(plain.config.stopPatience).toBe(0);
+    expect(patient.config.stopPatience).toBe(2);
+    expect(plain.stopped).toBe('early-stop');
+    expect(plain.generations).toHaveLength(2);
+    expect(patient.stopped).toBe('early-stop');
+    expect(patient.generations).toHaveLength(3);
+    expect(patient.generations.map((g: { best_average: number }) => g.best_average)).toEqual(Array(3).fill(plain.generations[0].best_average));
+    expect(patient.generations[2].topk_kinship).toBeGreaterThan(0.7);
+  });
+
   it('rejects bad usage with exit status 2', async () => {
     expect((await runMain(['evolve'])).status).toBe(2);
     expect((await runMain(['evolve', '--zoo', 'demo', '--strategy', 'nope'])).status).toBe(2);
     expect((await runMain(['evolve', '--zoo', 'demo', '--stop-kinship', 'abc', '--assets', root])).status).toBe(2);
+    for (const bad of ['-1', '1.5', 'two', '']) {
+      const r = await runMain(['evolve', '--zoo', 'demo', '--stop-patience', bad, '--assets', root]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--stop-patience must be an integer >= 0/);
+    }
     expect((await runMain(['evolve', '--zoo', 'demo', '--models', 'nope,expert-0', '--assets', root])).status).toBe(1);
   });
 });

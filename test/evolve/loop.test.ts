@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runEvolution } from '../../src/evolve/loop';
 import { pearson, studentTwoSidedP, regularizedIncompleteBeta } from '../../src/evolve/stats';
-import { DEFAULT_CONFIG, type EvolveConfig, type EvolveDeps, type EvolveState } from '../../src/evolve/types';
+import { DEFAULT_CONFIG, type EvolveConfig, type EvolveDeps, type EvolveEvent, type EvolveState } from '../../src/evolve/types';
+import { EvolveConfigError } from '../../src/evolve/early-stop';
 import { mulberry32 } from '../../src/core/rng';
 import { CancelledError } from '../../src/core/errors';
 
@@ -40,6 +41,27 @@ function world(nSkills = 5, dim = 12, seed = 1) {
     },
   };
   return { deps, calls, models };
+}
+/**
+ * A scripted world for the stop rules: foundation a, b, c; every pair has the same kinship; the best
+ * average is 0.50 after generation 1 and 0.60 from generation 2 on, while each later generation's
+ * children (just below 0.60, rising) still enter the top-3, so the greedy loop itself never converges.
+ */
+function scripted(kinship: number) {
+  const found: Record<string, number> = { a: 0.3, b: 0.2, c: 0.1 };
+  const average = (id: string): number => {
+    if (id in found) return found[id];
+    const [, g, i] = /^model-(\d+)-(\d+)$/.exec(id)!.map(Number);
+    if (g === 1) return [0.5, 0.45, 0.4][i - 1];
+    if (g === 2) return [0.6, 0.55, 0.52][i - 1];
+    return 0.6 - 0.01 / g - 0.0001 * i;
+  };
+  const deps: EvolveDeps = {
+    async merge() {},
+    async evaluate(id) { return { scores: { s: average(id) }, average: average(id) }; },
+    async kinship() { return kinship; },
+  };
+  return { deps };
 }
 const cfg = (over: Partial<EvolveConfig>): EvolveConfig => ({ ...DEFAULT_CONFIG, stopKinship: null, ...over });
 const foundation = ['expert-0', 'expert-1', 'expert-2', 'expert-3', 'expert-4'];
@@ -117,6 +139,52 @@ describe('runEvolution', () => {
     expect(on.models.length).toBeLessThan(off.models.length);
     const never = await runEvolution(foundation, cfg({ strategy: 'greedy', stopKinship: 2 }), world().deps);
     expect(never.stopped).not.toBe('early-stop');
+  });
+
+  it('stopPatience 0 (or absent, as in configs saved before it existed) is the plain kinship rule', async () => {
+    const strip = (r: Awaited<ReturnType<typeof runEvolution>>) => JSON.stringify({ ...r, config: null, generations: r.generations.map((g) => ({ ...g, seconds: 0 })), models: r.models.map((m) => ({ ...m, seconds: 0 })) });
+    const { stopPatience: _, ...legacy } = cfg({ strategy: 'kinship', stopKinship: 0.9 });
+    const absent = await runEvolution(foundation, legacy, world().deps);
+    const zero = await runEvolution(foundation, cfg({ strategy: 'kinship', stopKinship: 0.9, stopPatience: 0 }), world().deps);
+    expect(absent.stopped).toBe('early-stop');
+    expect(strip(zero)).toBe(strip(absent));
+  });
+
+  it('stopPatience p: fires only once the best has not risen for p generations, and survives a resume', async () => {
+    const s = scripted(0.95);
+    const run = (over: Partial<EvolveConfig>, opts = {}) => runEvolution(['a', 'b', 'c'], cfg({ strategy: 'greedy', maxGen: 8, stopKinship: 0.9, ...over }), s.deps, opts);
+    // best per generation: 0.50, 0.60, 0.60, 0.60, ...; top-3 kinship 0.95 after every generation
+    const plain = await run({ stopPatience: 0 });
+    expect(plain.generations.map((g) => g.generation)).toEqual([1]); // kinship alone: stop before generation 2
+    const p1 = await run({ stopPatience: 1 });
+    expect(p1.stopped).toBe('early-stop');
+    expect(p1.generations.map((g) => g.best_average)).toEqual([0.5, 0.6, 0.6]); // best(3) == best(2)
+    const p2 = await run({ stopPatience: 2 });
+    expect(p2.stopped).toBe('early-stop');
+    expect(p2.generations.map((g) => g.best_average)).toEqual([0.5, 0.6, 0.6, 0.6]); // best(4) == best(2); best(3) > best(1)
+    const off = await run({ stopKinship: null });
+    expect(off.stopped).toBe('max-gen'); // the stop, not the loop, ended p2 after generation 4
+    expect(off.generations.length).toBe(8);
+    // A plateau alone does not stop: the kinship must exceed the threshold too.
+    const loose = await runEvolution(['a', 'b', 'c'], cfg({ strategy: 'greedy', maxGen: 8, stopKinship: 0.9, stopPatience: 2 }), scripted(0.5).deps);
+    expect(loose.stopped).toBe('max-gen');
+    // Interrupted after generation 3 (before the stop), then resumed: the same run, stopping at the same place.
+    const ctrl = new AbortController();
+    let saved: EvolveState | null = null;
+    await expect(run({ stopPatience: 2 }, {
+      signal: ctrl.signal, onEvent: (e: EvolveEvent) => { if (e.type === 'generation') { saved = e.state; if (e.generation.generation === 3) ctrl.abort(); } },
+    })).rejects.toBeInstanceOf(CancelledError);
+    expect(saved!.generation).toBe(3);
+    const resumed = await run({ stopPatience: 2 }, { resume: JSON.parse(JSON.stringify(saved)) });
+    const strip = (r: typeof p2) => JSON.stringify({ ...r, generations: r.generations.map((g) => ({ ...g, seconds: 0 })), models: r.models.map((m) => ({ ...m, seconds: 0 })) });
+    expect(strip(resumed)).toBe(strip(p2));
+  });
+
+  it('rejects a stopPatience that is not a whole number of generations, with a named error', async () => {
+    for (const bad of [-1, 1.5, Number.NaN, 1e9]) {
+      await expect(runEvolution(foundation, cfg({ stopPatience: bad }), world().deps)).rejects.toBeInstanceOf(EvolveConfigError);
+    }
+    await expect(runEvolution(foundation, cfg({ stopPatience: -1 }), world().deps)).rejects.toThrow(/stopPatience must be a whole number/);
   });
 
   it('random: seeded pairs from all evaluated models, reproducible, different across seeds', async () => {

@@ -10,7 +10,7 @@ const full: ShareState = {
   models: [{ zoo: 'tiny-math' }, { zoo: 'tiny-code' }, { sha256: 'a'.repeat(64), url: 'https://example.org/m.safetensors', name: 'ext' }],
   recipe: { method: 'slerp', params: { t: [{ filter: 'self_attn', value: [0, 0.5, 0.3, 0.7, 1] }, { filter: 'mlp', value: [1, 0.5, 0.7, 0.3, 0] }, { value: 0.5 }] } },
   strategy: 'kinship',
-  params: { k: 3, metric: 'pcc', stopKinship: 0.9, maxGen: 8, explorePool: 'all' },
+  params: { k: 3, metric: 'pcc', stopKinship: 0.9, stopPatience: 2, maxGen: 8, explorePool: 'all' },
   seed: 42,
   view: 'evolve',
   hide: ['evolve.seed', 'nav.teach'],
@@ -96,10 +96,19 @@ describe('share schema', () => {
     bad({ models: Array.from({ length: 65 }, () => ({ zoo: 'a' })) }, /more than 64/);
     bad({ params: { k: 0 } }, /link\.params\.k must be in \[1, 16\]/);
     bad({ params: { metric: 'l2' } }, /link\.params\.metric/);
+    bad({ params: { stopPatience: -1 } }, /link\.params\.stopPatience must be in \[0, 64\]/);
+    bad({ params: { stopPatience: 1.5 } }, /link\.params\.stopPatience must be an integer/);
+    bad({ params: { stopPatience: '2' } }, /link\.params\.stopPatience must be a finite number/);
     bad({ recipe: { method: 'slerp', params: { t: [] } } }, /link\.recipe\.params\.t must not be an empty list/);
     bad({ recipe: { method: 'slerp', params: { t: [{ filter: 'mlp', value: 'x' }] } } }, /value must be a finite number/);
     bad({ recipe: { method: 'slerp', params: { t: Infinity } } }, /finite/);
     bad({ hide: 'nav.teach' }, /link\.hide must be a list/);
+  });
+  it('reads a link made before stopPatience existed without the field (the plain rule, 0)', () => {
+    const { stopPatience: _, ...params } = full.params;
+    const { state } = validateShare({ ...base, params });
+    expect(state.params).toEqual(params);
+    expect('stopPatience' in state.params).toBe(false);
   });
   it('drops unknown hide ids with a warning and keeps known ones once', () => {
     const { state, warnings } = validateShare({ ...base, hide: ['evolve.seed', 'future.thing', 'evolve.seed'] });

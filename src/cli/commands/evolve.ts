@@ -11,6 +11,7 @@ import { createFamily, BASE_ID } from '../../engine/family';
 import { loadZooFamily } from '../../engine/zoo-family';
 import { nodeAssetReader } from '../../eval/node-assets';
 import { runEvolution } from '../../evolve/loop';
+import { MAX_STOP_PATIENCE } from '../../evolve/early-stop';
 import { DEFAULT_CONFIG, type EvolveConfig, type EvolveRecord, type KinshipMetric, type Strategy } from '../../evolve/types';
 import { lineageYaml } from '../../store/export-formats';
 import { intFlag, parseArgs, UsageError } from '../args';
@@ -19,14 +20,15 @@ import { loadBackend } from '../load-backend';
 
 const usage = `Usage: kinmerge evolve (--zoo NAME [--models NAME...] | --base BASE --models PATH...)
                       [--strategy greedy|kinship|random] [--k 3] [--metric pcc] [--stop-kinship 0.9|off]
-                      [--max-gen 8] [--seed N] [--suite all] [--out DIR] [--json]
+                      [--stop-patience 0] [--max-gen 8] [--seed N] [--suite all] [--out DIR] [--json]
 
 Iterative Top-k greedy merging (Hu et al. 2024, Algorithm 1). Generation 1 merges every pair of the
 foundation models; each next generation merges every new pair of the top-k; "kinship" adds one
 exploration merge per generation: the best model (as SLERP base_model) with the model of lowest
 kinship to it among all evaluated models; "random" merges random pairs (the paper's Algorithm 2).
 The run stops when the top-k no longer changes, before a generation whose top-k mean kinship exceeds
---stop-kinship, or at --max-gen.
+--stop-kinship (with --stop-patience P > 0: and whose best average has not risen over the last P
+generations), or at --max-gen.
 
 Options:
   --zoo NAME            the zoo (the shipped one is "demo"); foundation = every expert unless --models
@@ -36,6 +38,8 @@ Options:
   --k N                 size of the top-k set (default 3)
   --metric M            kinship metric for exploration and early stop: pcc (default), cs, cs_abs, ed
   --stop-kinship X|off  early-stop threshold (default 0.9); off disables it
+  --stop-patience P     early stop also needs the best unchanged for P generations (default 0 =
+                        kinship alone; 2 = how the paper's greedy run stopped)
   --max-gen N           generation cap (default 8)
   --seed N              seed (DARE masks, random strategy; default 0)
   --explore-pool P      all (default: every evaluated model except the best) | topk
@@ -52,7 +56,7 @@ Options:
 const flags = {
   zoo: { type: 'string' }, models: { type: 'string', multiple: true }, base: { type: 'string' },
   strategy: { type: 'string' }, k: { type: 'string' }, metric: { type: 'string' },
-  'stop-kinship': { type: 'string' }, 'max-gen': { type: 'string' }, seed: { type: 'string' },
+  'stop-kinship': { type: 'string' }, 'stop-patience': { type: 'string' }, 'max-gen': { type: 'string' }, seed: { type: 'string' },
   'explore-pool': { type: 'string' }, recipe: { type: 'string' }, suite: { type: 'string', multiple: true },
   backend: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, assets: { type: 'string' },
 } as const;
@@ -91,6 +95,7 @@ export const evolve: Command = {
       k: f.k === undefined ? 3 : intFlag(f.k, 'k', 2, 64),
       metric: oneOf<KinshipMetric>(f.metric, ['pcc', 'cs', 'cs_abs', 'ed'], 'metric', 'pcc'),
       stopKinship: stop === undefined ? 0.9 : stop === 'off' ? null : Number(stop),
+      stopPatience: f['stop-patience'] === undefined ? DEFAULT_CONFIG.stopPatience : intFlag(f['stop-patience'], 'stop-patience', 0, MAX_STOP_PATIENCE),
       maxGen: f['max-gen'] === undefined ? 8 : intFlag(f['max-gen'], 'max-gen', 1, 1000),
       seed: f.seed === undefined ? 0 : intFlag(f.seed, 'seed', 0, Number.MAX_SAFE_INTEGER),
       explorePool: oneOf(f['explore-pool'], ['all', 'topk'] as const, 'explore-pool', 'all'),

@@ -26,6 +26,8 @@ export interface StrategyParams {
   metric?: (typeof METRICS)[number];
   /** Early-stop threshold on top-k mean kinship; null = off. */
   stopKinship?: number | null;
+  /** Early-stop patience in generations (integer 0-64); absent = 0, the plain kinship rule. */
+  stopPatience?: number;
   maxGen?: number;
   explorePool?: 'all' | 'topk';
   suite?: string;
@@ -141,11 +143,12 @@ function recipe(v: unknown, path: string): ShareRecipe | null {
 
 function strategyParams(v: unknown, path: string): StrategyParams {
   const o = obj(v ?? {}, path);
-  onlyKeys(o, ['k', 'metric', 'stopKinship', 'maxGen', 'explorePool', 'suite'], path);
+  onlyKeys(o, ['k', 'metric', 'stopKinship', 'stopPatience', 'maxGen', 'explorePool', 'suite'], path);
   const out: StrategyParams = {};
   if (o.k !== undefined) out.k = int(o.k, `${path}.k`, 1, 16);
   if (o.metric !== undefined) out.metric = oneOf(o.metric, METRICS, `${path}.metric`);
   if (o.stopKinship !== undefined) out.stopKinship = o.stopKinship === null ? null : finite(o.stopKinship, `${path}.stopKinship`, -1, 1e6);
+  if (o.stopPatience !== undefined) out.stopPatience = int(o.stopPatience, `${path}.stopPatience`, 0, 64);
   if (o.maxGen !== undefined) out.maxGen = int(o.maxGen, `${path}.maxGen`, 1, 64);
   if (o.explorePool !== undefined) out.explorePool = oneOf(o.explorePool, ['all', 'topk'] as const, `${path}.explorePool`);
   if (o.suite !== undefined) out.suite = str(o.suite, `${path}.suite`, NAME_RE);

@@ -9,6 +9,8 @@ export class EvolveSession {
   metric = $state<StrategyParams['metric'] & string>(DEFAULT_CONFIG.metric);
   stopOn = $state(DEFAULT_CONFIG.stopKinship !== null);
   stopKinship = $state(DEFAULT_CONFIG.stopKinship ?? 0.9);
+  /** Generations without a rise of the best that the early stop also waits for (0 = kinship alone). */
+  stopPatience = $state(DEFAULT_CONFIG.stopPatience ?? 0);
   maxGen = $state(DEFAULT_CONFIG.maxGen);
   seed = $state(DEFAULT_CONFIG.seed);
   /** Finished or loaded runs, replaced whole. */
@@ -26,7 +28,7 @@ export class EvolveSession {
     return this.live ?? this.runs[0]?.record ?? null;
   }
   config(): EvolveConfig {
-    return { ...DEFAULT_CONFIG, strategy: this.strategy, k: this.k, metric: this.metric, stopKinship: this.stopOn ? this.stopKinship : null, maxGen: this.maxGen, seed: this.seed };
+    return { ...DEFAULT_CONFIG, strategy: this.strategy, k: this.k, metric: this.metric, stopKinship: this.stopOn ? this.stopKinship : null, stopPatience: this.stopPatience, maxGen: this.maxGen, seed: this.seed };
   }
   /** The foundation to run with: the chosen models, or every expert when none were chosen. */
   foundationFor(experts: string[]): string[] {
@@ -51,6 +53,7 @@ export class EvolveSession {
     this.strategy = config.strategy; this.k = config.k; this.metric = config.metric; this.maxGen = config.maxGen; this.seed = config.seed;
     this.stopOn = config.stopKinship !== null;
     if (config.stopKinship !== null) this.stopKinship = config.stopKinship;
+    this.stopPatience = config.stopPatience ?? 0; // saved before the field existed: ran with 0
     this.foundation = foundation;
   }
   /** Folds one engine event into the live record, so the chart and tree grow while the run goes. */
@@ -73,13 +76,18 @@ export class EvolveSession {
     this.runs = [...this.runs.filter((r) => r.name !== name), { name, record }];
   }
   params(): StrategyParams {
-    return { k: this.k, metric: this.metric, stopKinship: this.stopOn ? this.stopKinship : null, maxGen: this.maxGen };
+    const p: StrategyParams = { k: this.k, metric: this.metric, stopKinship: this.stopOn ? this.stopKinship : null, maxGen: this.maxGen };
+    // Only when set: links without it keep decoding as 0, and old kinmerge builds can still open plain-rule links.
+    if (this.stopPatience !== 0) p.stopPatience = this.stopPatience;
+    return p;
   }
   apply(s: ShareState): void {
     if (s.strategy) this.strategy = s.strategy;
     if (s.params.k !== undefined) this.k = s.params.k;
     if (s.params.metric !== undefined) this.metric = s.params.metric;
     if (s.params.stopKinship !== undefined) { this.stopOn = s.params.stopKinship !== null; if (s.params.stopKinship !== null) this.stopKinship = s.params.stopKinship; }
+    // A link without the field was made before it existed (or with 0): the plain rule.
+    this.stopPatience = s.params.stopPatience ?? 0;
     if (s.params.maxGen !== undefined) this.maxGen = s.params.maxGen;
     this.seed = s.seed;
     const named = s.models.flatMap((m) => ('zoo' in m ? [m.zoo] : []));
