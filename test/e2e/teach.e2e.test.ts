@@ -36,6 +36,8 @@ describe('teaching mode on the demo zoo', () => {
     await page.keyboard.press('Enter');
     const tv = page.locator('[data-testid="teach-result"][data-step="task-vector"]');
     await tv.waitFor({ timeout: STEP_MS });
+    // Keyboard users land on the result (the run button was disabled while the job ran).
+    await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('outcome'))).toBe(true);
     const sizes = JSON.parse((await tv.getAttribute('data-values'))!) as number[];
     expect(sizes.length).toBeGreaterThanOrEqual(3); // embed, the layers, final
     expect(sizes.every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
@@ -101,6 +103,7 @@ describe('teaching mode on the demo zoo', () => {
     await cancel.click();
     await expect.poll(() => run.isEnabled(), { timeout: 60_000 }).toBe(true);
     expect(await page.locator('[role="alert"]').count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('teach-run');
     console.log(`teach e2e: engine ready + task vector ${((tTask - t0) / 1000).toFixed(1)} s, kinship ${((tKin - tTask) / 1000).toFixed(1)} s, SLERP sweep ${((tSweep - tKin) / 1000).toFixed(1)} s`);
   }, 3 * STEP_MS);
 });
