@@ -67,6 +67,8 @@ describe('teaching summaries', () => {
       .toBe('After generation 2 (best 50) the best average gained only 0.1 in 2 more generations, while the top-3 kinship went from 0.4 to 1.');
     expect(stallSentence(rec('greedy', [gen(1, 40, 0.4), gen(2, 50, 0.8)])))
       .toBe('The best average was still rising at generation 2 (50), while the top-3 kinship went from 0.4 to 0.8.');
+    expect(stallSentence(rec('greedy', [gen(1, 0.5, 0.4), gen(2, 0.5004, 0.9, 'saturation')])))
+      .toBe('After generation 1 (best 0.5) the best average gained only 0.0004 in 1 more generation, while the top-3 kinship went from 0.4 to 0.9.');
   });
   it('compares greedy with kinship-guided and prices the early stop', () => {
     const g = rec('greedy', [gen(1, 40, 0.4), gen(2, 50, 0.95)]);

@@ -10,6 +10,8 @@ import { earlyStopped, mergeCount } from './early-stop.ts';
 import { TeachStepError } from './sweep.ts';
 
 const pct = (x: number) => `${fmt(100 * x, 1)}%`;
+/** A score difference in plain decimals: fmt's exponent form reads badly in a sentence. */
+const diff = (x: number) => (x !== 0 && Math.abs(x) < 1e-3 ? x.toFixed(4) : fmt(x));
 
 /** The foundation to run from: the preferred experts the zoo has, topped up with its first others. */
 export function pickFoundation(preferred: readonly string[], experts: readonly string[], n = preferred.length): string[] {
@@ -65,7 +67,7 @@ export function stallSentence(rec: EvolveRecord): string {
   if (!learning || learning.generation < last.generation) {
     const from = learning ?? first;
     const rest = last.generation - from.generation;
-    return `After generation ${from.generation} (best ${fmt(from.best_average)}) the best average gained only ${fmt(last.best_average - from.best_average)} in ${rest} more generation${rest === 1 ? '' : 's'}, while ${trend}.`;
+    return `After generation ${from.generation} (best ${fmt(from.best_average)}) the best average gained only ${diff(last.best_average - from.best_average)} in ${rest} more generation${rest === 1 ? '' : 's'}, while ${trend}.`;
   }
   return `The best average was still rising at generation ${last.generation} (${fmt(last.best_average)}), while ${trend}.`;
 }
@@ -74,7 +76,7 @@ export function stallSentence(rec: EvolveRecord): string {
 export function compareSentence(greedy: EvolveRecord, kinship: EvolveRecord, threshold: number): string {
   const early = earlyStopped(kinship, threshold);
   const d = kinship.best.average - greedy.best.average;
-  const vs = d > 0 ? `${fmt(d)} above` : d < 0 ? `${fmt(-d)} below` : 'level with';
+  const vs = d > 0 ? `${diff(d)} above` : d < 0 ? `${diff(-d)} below` : 'level with';
   const all = mergeCount(kinship), kept = mergeCount(early);
   const stop = early.stopped === 'early-stop'
     ? `Early stopping at ${threshold} would end it after generation ${early.generations.at(-1)!.generation} with best ${fmt(early.best.average)}, saving ${all - kept} of ${all} merges.`
