@@ -51,7 +51,8 @@ function randomBf16(n: number, seed: number): Uint8Array {
 }
 
 async function kernelRows(ctx: GpuContext, quick: boolean): Promise<BenchRow[]> {
-  const n = quick ? 1 << 20 : 1 << 23;
+  // KINMERGE_GPU_ELEMS: a larger size for a real GPU (launch and timing overheads hide bandwidth at 8M).
+  const n = quick ? 1 << 20 : Number(process.env.KINMERGE_GPU_ELEMS ?? 1 << 23);
   const reps = quick ? 2 : 4;
   const K = 4; // models; segment K = base
   const packed: PackedInputs = packInputs(ctx, n, Array.from({ length: K + 1 }, (_, j) => ({ code: 2, bytes: randomBf16(n, 7 + j) })));
@@ -114,7 +115,7 @@ function memoryModel(id: string, shapes: [string, number[]][], seed: number): Te
 }
 
 function shapes(quick: boolean): [string, number[]][] {
-  const [h, inter, vocab] = quick ? [256, 704, 2000] : [512, 1408, 8000];
+  const [h, inter, vocab] = quick ? [256, 704, 2000] : [512, 1408, Number(process.env.KINMERGE_GPU_VOCAB ?? 8000)];
   return [
     ['model.embed_tokens.weight', [vocab, h]],
     ['model.layers.0.self_attn.q_proj.weight', [h, h]],
