@@ -19,6 +19,8 @@ export async function openProfile(viewport = { width: 1280, height: 800 }, color
     headless: true, args: ARGS, viewport, colorScheme,
   });
   const problems: string[] = [];
+  // The page's console also carries the engine worker's and the service worker's messages (checked
+  // with playwright-core 1.65 on Debian's chromium), so one listener per page sees them all.
   const watch = (page: Page) => {
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));

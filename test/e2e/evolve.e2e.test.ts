@@ -10,7 +10,8 @@ import { describe, it, expect, inject, afterEach } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
-import { openProfile, type Session } from './browser.ts';
+import { join } from 'node:path';
+import { openProfile, screenshotDir, type Session } from './browser.ts';
 import type { EvolveRecord } from '../../src/evolve/types.ts';
 
 const base = inject('baseURL');
@@ -68,6 +69,30 @@ async function readRecord(page: Page): Promise<EvolveRecord> {
 
 async function checkedFoundation(page: Page): Promise<string[]> {
   return page.$$eval('[data-testid="evolve-foundation"] input:checked', (xs) => xs.map((x) => (x as HTMLInputElement).value));
+}
+
+/**
+ * The README's pictures come from this real run (docs/screenshots when SCREENSHOT_DIR is set): the
+ * dashboard in light and dark, the family tree, and (after the share link is taken) the analysis.
+ */
+async function shootDashboard(page: Page): Promise<void> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(screenshotDir(), 'evolve-dashboard.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(screenshotDir(), 'evolve-dashboard-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.locator('.tree').screenshot({ path: join(screenshotDir(), 'family-tree.png') });
+}
+async function shootAnalysis(page: Page): Promise<void> {
+  await page.click('nav a[data-view="analysis"]');
+  await page.waitForSelector('[data-testid="scatter-stats"]');
+  const child = page.locator('main label:has-text("Child") select');
+  await child.selectOption({ index: 0 });
+  await page.click('button:has-text("Compare with its parents")');
+  // The per-layer bars, titled "<child> vs <parent>" (one figure per parent).
+  await page.waitForSelector(`main figure svg[aria-label^="${await child.inputValue()} vs "]`, { timeout: 120_000 });
+  if (await page.locator('.sharebox').count()) await page.click('.sharebox button:has-text("Close")');
+  await page.screenshot({ path: join(screenshotDir(), 'analysis.png'), fullPage: true });
 }
 
 let first: EvolveRecord | null = null;
@@ -137,6 +162,7 @@ describe('evolution in the browser', () => {
     expect(rec.models.some((m) => m.exploration)).toBe(true);
     expect(await page.locator('[data-testid="evolve-saved"]').count()).toBe(0); // a finished run is not offered for resuming
     console.log(`browser run: ${((Date.now() - t0) / 1000).toFixed(0)} s, ${rec.models.length} models, ${rec.generations.length} generations, stopped ${rec.stopped}, best ${rec.best.id} ${rec.best.average}`);
+    await shootDashboard(page);
 
     const { stdout } = await cli;
     expect(lineage(rec)).toEqual(lineage(JSON.parse(stdout) as EvolveRecord));
@@ -145,6 +171,7 @@ describe('evolution in the browser', () => {
     link = await page.inputValue('[data-testid="share-link"]');
     expect(link).toMatch(/#\/evolve\?s=v1\./);
     first = rec;
+    await shootAnalysis(page);
   }, RUN_MS + 300_000);
 
   it('opens the share link in a fresh profile, survives a reload mid-run and ends identical', async () => {

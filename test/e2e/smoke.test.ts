@@ -85,6 +85,12 @@ describe('playground smoke', () => {
       expect(cell, line).toBe(v01 === '' ? 'undefined' : v01);
     }
     expect([...values.values()].filter((v) => v === 'absent').length).toBe(values.size - (lines.length - 1));
+
+    // A diagonal cell: that model against every other one, one row per group.
+    await page.locator('figure.heatmap rect[role="gridcell"]').first().click();
+    await expect.poll(() => page.textContent('#drill-h')).toMatch(/against the others$/);
+    expect(await grid.locator('g[role="row"]').count()).toBe(lines.length - 1);
+    expect(await cells.count()).toBe((lines.length - 1) * (rows - 2));
   });
 
   it('draws the heatmap from a kinship file, readable by keyboard', async () => {
