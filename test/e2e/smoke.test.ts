@@ -91,6 +91,9 @@ describe('playground smoke', () => {
     await expect.poll(() => page.textContent('#drill-h')).toMatch(/against the others$/);
     expect(await grid.locator('g[role="row"]').count()).toBe(lines.length - 1);
     expect(await cells.count()).toBe((lines.length - 1) * (rows - 2));
+    // Narrow screens: the drill-down scrolls inside itself, never the page sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   });
 
   it('draws the heatmap from a kinship file, readable by keyboard', async () => {
