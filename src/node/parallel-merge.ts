@@ -22,6 +22,21 @@ import type { WorkerInit, WorkerJob, WorkerMessage, WorkerSide } from './merge-w
 
 const FLOAT = new Set(['F32', 'BF16', 'F16']);
 
+/** Scratch memory all workers together may hold (their buffers, not V8's own), whatever the core count. */
+export const WORKER_BUDGET_BYTES = 160 * 2 ** 20;
+
+/** Bytes of scratch one worker needs at most: every input's read (and decode) buffer, plus the output's. */
+export function workerBytes(jobs: WorkerJob[], chunkElems: number, keepElems: number): number {
+  let worst = 0;
+  for (const j of jobs) {
+    const sides = j.kind === 'raw' ? [] : j.kind === 'copy' ? [j.src] : j.kind === 'slerp' ? [j.a, j.b] : j.inputs;
+    const held = j.kind === 'slerp' && j.numel <= keepElems ? j.numel : Math.min(j.numel, chunkElems);
+    const inputs = sides.reduce((s, x) => s + held * (x.dtype === 'F32' ? 4 : 6), 0);
+    worst = Math.max(worst, j.kind === 'raw' ? Math.min(j.byteLength, chunkElems * 4) : inputs + Math.min(j.numel, chunkElems) * 6);
+  }
+  return worst;
+}
+
 /** Whether `plan` can run on worker threads: every input a single file, no cast, supported plan kinds. */
 export function parallelEligible(plan: MergePlan, paths: (string | undefined)[], hasCast: boolean): boolean {
   if (hasCast || paths.some((p) => p === undefined)) return false;
@@ -33,6 +48,7 @@ export interface ParallelMergeOptions {
   /** The file of each input, as `prepared.sources`. */
   paths: string[];
   out: string;
+  /** Worker threads wanted; fewer run when their buffers would pass WORKER_BUDGET_BYTES. */
   threads: number;
   chunkElems: number;
   /** Tensors up to this many elements are held whole per input and read once (default 2 chunks). */
@@ -85,11 +101,14 @@ export async function parallelFileMerge(o: ParallelMergeOptions): Promise<MergeR
       await fh.close();
     }
     const next = new Int32Array(new SharedArrayBuffer(4));
-    const init: WorkerInit = { files: paths, out: partial, jobs, order, next, chunkElems, keepElems: o.keepElems ?? 2 * chunkElems };
+    const keepElems = o.keepElems ?? 2 * chunkElems;
+    const init: WorkerInit = { files: paths, out: partial, jobs, order, next, chunkElems, keepElems };
+    // Memory is bounded by the chunk size, not by the core count: fewer workers where buffers are large.
+    const threads = Math.max(1, Math.min(o.threads, jobs.length, Math.floor(WORKER_BUDGET_BYTES / Math.max(1, workerBytes(jobs, chunkElems, keepElems)))));
     const code = await workerSource();
     let done = 0;
     await new Promise<void>((resolve, reject) => {
-      let running = Math.max(1, Math.min(o.threads, jobs.length));
+      let running = threads;
       let failed = false;
       const fail = (e: Error) => {
         if (failed) return;

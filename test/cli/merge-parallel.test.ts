@@ -12,7 +12,8 @@ import { parseRecipe } from '../../src/core/merge/recipe';
 import { encodeSafetensors, type InMemoryTensor } from '../../src/core/safetensors';
 import type { FloatDType } from '../../src/core/types';
 import { openModelPath, type OpenedModel } from '../../src/node/model-path';
-import { parallelEligible, parallelFileMerge } from '../../src/node/parallel-merge';
+import { parallelEligible, parallelFileMerge, workerBytes, WORKER_BUDGET_BYTES } from '../../src/node/parallel-merge';
+import type { WorkerJob, WorkerSide } from '../../src/node/merge-worker';
 import { makeTempDir, makeTinyFamily, withDType, type TinyModel } from '../helpers/fixtures';
 import { runMain } from '../helpers/cli';
 
@@ -104,5 +105,20 @@ describe('parallel file merge', () => {
       await ma.close();
       await mb.close();
     }
+  });
+});
+
+describe('parallel merge memory', () => {
+  it('sizes worker scratch from the plan and the chunk, not the model, so the worker count fits the budget', () => {
+    const side = (dtype: 'F32' | 'BF16'): WorkerSide => ({ file: 0, byteOffset: 0, dtype });
+    const chunk = 2 * 1024 * 1024;
+    const slerp: WorkerJob & { kind: 'slerp' } = { kind: 'slerp', index: 0, numel: 1e9, outOffset: 0, a: side('F32'), b: side('F32'), t: 0.5, outDtype: 'F32' };
+    // A huge tensor streams in chunks: two F32 inputs of one chunk plus the output chunk.
+    expect(workerBytes([slerp], chunk, 2 * chunk)).toBe(2 * chunk * 4 + chunk * 6);
+    // A tensor under the keep size is held whole (read once).
+    expect(workerBytes([{ ...slerp, numel: 3 * 2 ** 20 }], chunk, 2 * chunk)).toBe(2 * 3 * 2 ** 20 * 4 + chunk * 6);
+    const linear: WorkerJob = { kind: 'linear', index: 0, numel: 1e9, outOffset: 0, inputs: [side('BF16'), side('BF16'), side('BF16')], coeffs: [1, 1, 1], outDtype: 'BF16' };
+    expect(workerBytes([linear], chunk, 2 * chunk)).toBe(3 * chunk * 6 + chunk * 6);
+    expect(Math.floor(WORKER_BUDGET_BYTES / workerBytes([slerp], chunk, 2 * chunk))).toBeGreaterThanOrEqual(2);
   });
 });
