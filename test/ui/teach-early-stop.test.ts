@@ -33,9 +33,10 @@ const strip = (r: EvolveRecord) => ({ ...r, generations: r.generations.map((g) =
 const foundation = ['expert-0', 'expert-1', 'expert-2', 'expert-3'];
 
 describe('earlyStopped', () => {
-  for (const strategy of ['greedy', 'kinship'] as const) {
-    it(`equals a ${strategy} run made with the early stop, for every threshold that matters`, async () => {
-      const config: EvolveConfig = { ...DEFAULT_CONFIG, strategy, k: 3, maxGen: 6, stopKinship: null, seed: 3 };
+  // stopPatience (the loop's plateau condition) is read from the record's config when present.
+  for (const [strategy, stopPatience] of [['greedy', 0], ['kinship', 0], ['greedy', 1], ['kinship', 1]] as const) {
+    it(`equals a ${strategy} run made with the early stop (patience ${stopPatience}), for every threshold that matters`, async () => {
+      const config = { ...DEFAULT_CONFIG, strategy, k: 3, maxGen: 6, stopKinship: null, seed: 3, stopPatience } as EvolveConfig;
       const full = await runEvolution(foundation, config, world(11));
       const kins = full.generations.map((g) => g.topk_kinship).filter((v): v is number => v !== null);
       expect(kins.length).toBeGreaterThan(1);

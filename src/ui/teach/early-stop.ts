@@ -13,9 +13,9 @@ const sameSet = (a: string[], b: string[]) => a.length === b.length && a.every((
 /** Index into the sorted generations after which a run with this threshold stops early, or -1. */
 export function earlyStopIndex(rec: EvolveRecord, threshold: number): number {
   const gens = sortedGenerations(rec);
-  // A patient stop (a config field being added to the loop) also needs the best to have stalled for
-  // that many generations; read loosely so records with and without the field both work.
-  const patience = (rec.config as { stopPatience?: number }).stopPatience ?? 0;
+  // A patient stop also needs the best to have stalled for that many generations (src/evolve/early-stop.ts);
+  // records made before the field existed ran with 0.
+  const patience = rec.config.stopPatience ?? 0;
   for (let i = 0; i < gens.length; i++) {
     const g = gens[i];
     // The loop tests convergence and the cap first: a run that stopped for those never reaches the kinship test.
