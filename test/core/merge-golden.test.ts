@@ -6,15 +6,17 @@
  * smaller than its inputs) the reference's own f32 rounding error is relative to the inputs, not to the
  * result. BF16/F16 ULPs are measured at the larger of the two results.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSafetensors } from '../../src/core/checkpoint';
 import { executeMerge } from '../../src/core/merge/execute';
 import { parseRecipe, recipeInputs } from '../../src/core/merge/recipe';
 import type { TensorSource } from '../../src/core/types';
 import { memorySink, memorySource } from '../helpers/fixtures';
+import { runMain } from '../helpers/cli';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden', 'merge');
 
@@ -32,6 +34,10 @@ export function ulp(dtype: keyof typeof FORMAT, x: number): number {
 async function open(path: string, id: string): Promise<TensorSource> {
   return openSafetensors(memorySource(new Uint8Array(await readFile(path))), id);
 }
+
+let tmp: string;
+beforeAll(async () => { tmp = await mkdtemp(join(tmpdir(), 'kinmerge-golden-')); });
+afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('merge goldens (mergekit formulas, numpy reference)', () => {
   for (const c of manifest.cases) {
@@ -64,6 +70,14 @@ describe('merge goldens (mergekit formulas, numpy reference)', () => {
       }
       if (process.env.GOLDEN_VERBOSE) console.log(c.name, worst.toFixed(3));
       expect(worst).toBeLessThanOrEqual(4);
+      // `kinmerge merge` itself (worker threads where the plan allows) writes the same tensor bytes.
+      const out = join(tmp, `${c.name}.safetensors`);
+      const r = await runMain(['merge', recipePath, '--out', out, '--seed', String(c.seed), '--chunk-elems', '37', '--threads', '2', '--quiet']);
+      expect(r.status, r.stderr).toBe(0);
+      const cli = await open(out, 'cli');
+      for (const t of got.tensors()) {
+        expect(Buffer.from(await cli.readRaw(t.name, 0, t.numel)).equals(Buffer.from(await got.readRaw(t.name, 0, t.numel))), `${c.name} ${t.name} via the CLI`).toBe(true);
+      }
     });
   }
 });
