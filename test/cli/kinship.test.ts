@@ -89,12 +89,6 @@ describe('kinmerge kinship', () => {
     expect(fewer.stderr).toMatch(/^kinmerge: Tensor model\.embed_tokens\.weight of model [^\n]*a\.f32\.safetensors has 16 rows but the base has 19[^\n]*\n$/);
   });
 
-  it.skipIf(existsSync(join(REPO_ROOT, 'src', 'gpu', 'kinship-backend.ts')))('--backend webgpu says it is not available yet', async () => {
-    const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), '--backend', 'webgpu']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/webgpu backend for kinship is not available yet/);
-  });
-
   it('reads Hugging Face folders and sharded checkpoints like single files', async () => {
     const fam = makeTinyFamily({ seed: 11, dtype: 'BF16' });
     const tmp = await makeTempDir();

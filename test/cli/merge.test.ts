@@ -83,14 +83,6 @@ describe('kinmerge merge', () => {
     expect(readdirSync(dir.path).filter((f) => f.includes('.partial'))).toEqual([]);
   });
 
-  // Once src/gpu provides the backend, its own tests cover it (running it here on SwiftShader is slow).
-  const gpuBuilt = existsSync(join(__dirname, '..', '..', 'src', 'gpu', 'merge-backend.ts'));
-  it.skipIf(gpuBuilt)('--backend webgpu says so when the GPU backend is not there', async () => {
-    const r = await runMain(['merge', await config('g.yml', SLERP), '--out', join(dir.path, 'g.safetensors'), '--backend', 'webgpu']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/the WebGPU backend is not available yet/);
-  });
-
   it('runs as a real process through bin/kinmerge.js', async () => {
     const cfg = await config('p.yml', SLERP.replace('dtype: bfloat16\n', ''));
     const out = join(dir.path, 'p.safetensors');
