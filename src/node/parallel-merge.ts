@@ -87,6 +87,13 @@ export async function parallelFileMerge(o: ParallelMergeOptions): Promise<MergeR
   });
   // Largest first: the big tensors start at once and the small ones fill in, so the workers end together.
   const order = jobs.map((_, i) => i).sort((x, y) => jobs[y].numel - jobs[x].numel || x - y);
+  // Before any file exists: without a bundler the caller falls back to the in-process executor.
+  let code: string;
+  try {
+    code = await workerSource();
+  } catch (e) {
+    throw new ParallelMergeError('parallel-unavailable', `Worker threads are unavailable (${(e as Error).message}).`);
+  }
   const partial = `${o.out}.partial-${process.pid}`;
   let workers: Worker[] = [];
   try {
@@ -105,7 +112,6 @@ export async function parallelFileMerge(o: ParallelMergeOptions): Promise<MergeR
     const init: WorkerInit = { files: paths, out: partial, jobs, order, next, chunkElems, keepElems };
     // Memory is bounded by the chunk size, not by the core count: fewer workers where buffers are large.
     const threads = Math.max(1, Math.min(o.threads, jobs.length, Math.floor(WORKER_BUDGET_BYTES / Math.max(1, workerBytes(jobs, chunkElems, keepElems)))));
-    const code = await workerSource();
     let done = 0;
     await new Promise<void>((resolve, reject) => {
       let running = threads;
@@ -161,6 +167,7 @@ let bundled: Promise<string> | undefined;
 /** The worker as one plain script, bundled from merge-worker.ts and the core kernels it imports. */
 function workerSource(): Promise<string> {
   bundled ??= (async () => {
+    // esbuild comes with tsx, which runs the CLI from source.
     const { build } = await import('esbuild');
     const r = await build({
       entryPoints: [fileURLToPath(new URL('./merge-worker.ts', import.meta.url))],

@@ -94,9 +94,12 @@ export const merge: Command = {
       });
       const paths = prepared.plan.refs.map((r) => { const m = opened.get(r); return m?.kind === 'file' ? m.files[0] : undefined; });
       const hasCast = recipe.dtype !== undefined && dtypeOfName(recipe.dtype) !== 'F32';
+      const out = flags.out;
+      const inProcess = async () => executeMerge({ recipe, seed, backend, chunkElems, prepared, sink: await fileSink(out), onProgress });
       const result = backendName === 'cpu' && threads > 1 && parallelEligible(prepared.plan, paths, hasCast)
         ? await parallelFileMerge({ prepared, paths: paths as string[], out: flags.out, threads, chunkElems, onProgress })
-        : await executeMerge({ recipe, seed, backend, chunkElems, prepared, sink: await fileSink(flags.out), onProgress });
+          .catch((e) => { if ((e as { code?: string }).code === 'parallel-unavailable') return inProcess(); throw e; })
+        : await inProcess();
       const s = (performance.now() - t0) / 1000;
       if (!flags.quiet) {
         for (const n of result.notes) io.err(`note: ${n}\n`);
