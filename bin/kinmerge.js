@@ -5,4 +5,5 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const { interruptibleProcessIO } = await import('../src/cli/command.ts');
+process.exitCode = await main(process.argv.slice(2), interruptibleProcessIO());

@@ -4,7 +4,7 @@
  * `kinmerge: <message>`, with a stack trace only under --verbose.
  */
 import { readFileSync } from 'node:fs';
-import { KinmergeError } from '../core/errors';
+import { CancelledError, KinmergeError } from '../core/errors';
 import { UsageError } from './args';
 import type { CliIO, Command } from './command';
 import { processIO } from './command';
@@ -34,7 +34,7 @@ export function overallHelp(): string {
     '  --version      print the version',
     '  --verbose      print stack traces with errors',
     '',
-    'Exit status: 0 success, 1 failure, 2 usage error.',
+    'Exit status: 0 success, 1 failure, 2 usage error, 130 interrupted (Ctrl-C; nothing is left half-written).',
     '',
   ].join('\n');
 }
@@ -91,6 +91,10 @@ function report(e: unknown, io: CliIO, verbose: boolean, cmdName?: string): numb
     return 2;
   }
   const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, ' ');
+  if (e instanceof CancelledError) {
+    io.err(`kinmerge: ${oneLine(e.message)}\n`);
+    return 130; // the shell's status for a command stopped by SIGINT
+  }
   if (e instanceof KinmergeError) {
     io.err(`kinmerge: ${oneLine(e.message)}\n`);
   } else {

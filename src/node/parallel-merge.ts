@@ -12,7 +12,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { KinmergeError, throwIfAborted } from '../core/errors';
+import { CancelledError, KinmergeError, throwIfAborted } from '../core/errors';
 import type { MergePlan } from '../core/merge/plan';
 import type { PreparedMerge, MergeResult } from '../core/merge/execute';
 import { buildHeader } from '../core/safetensors';
@@ -122,8 +122,9 @@ export async function parallelFileMerge(o: ParallelMergeOptions): Promise<MergeR
         Atomics.store(next, 0, order.length);
         reject(e);
       };
-      const onAbort = () => fail(o.signal!.reason instanceof Error ? o.signal!.reason : new DOMException('Aborted', 'AbortError'));
+      const onAbort = () => fail(o.signal!.reason instanceof CancelledError ? o.signal!.reason : new CancelledError('Merge cancelled; nothing was written.'));
       o.signal?.addEventListener('abort', onAbort, { once: true });
+      if (o.signal?.aborted) onAbort();
       const count = running;
       for (let w = 0; w < count; w++) {
         const worker = new Worker(code, { eval: true });

@@ -99,8 +99,15 @@ describe('parallel file merge', () => {
       expect(left.filter((f) => f.includes('.partial-'))).toEqual([]);
       const ctl = new AbortController();
       ctl.abort();
-      await expect(parallelFileMerge({ prepared, paths: [a, b], out, threads: 2, chunkElems: 16, signal: ctl.signal })).rejects.toThrow();
+      await expect(parallelFileMerge({ prepared, paths: [a, b], out, threads: 2, chunkElems: 16, signal: ctl.signal }))
+        .rejects.toMatchObject({ name: 'CancelledError' });
       expect(readdirSync(dir.path)).not.toContain('never.safetensors');
+      // Cancelled while the workers run (at the first finished tensor): the partial file goes too.
+      const mid = new AbortController();
+      await expect(parallelFileMerge({ prepared, paths: [a, b], out, threads: 2, chunkElems: 16, signal: mid.signal, onProgress: () => mid.abort() }))
+        .rejects.toMatchObject({ name: 'CancelledError' });
+      expect(mid.signal.aborted).toBe(true);
+      expect(readdirSync(dir.path).filter((f) => f.startsWith('never'))).toEqual([]);
     } finally {
       await ma.close();
       await mb.close();
@@ -120,5 +127,19 @@ describe('parallel merge memory', () => {
     const linear: WorkerJob = { kind: 'linear', index: 0, numel: 1e9, outOffset: 0, inputs: [side('BF16'), side('BF16'), side('BF16')], coeffs: [1, 1, 1], outDtype: 'BF16' };
     expect(workerBytes([linear], chunk, 2 * chunk)).toBe(3 * chunk * 6 + chunk * 6);
     expect(Math.floor(WORKER_BUDGET_BYTES / workerBytes([slerp], chunk, 2 * chunk))).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('interrupting the CLI', () => {
+  it('exits 130 with one line and writes nothing when its signal is aborted (Ctrl-C)', async () => {
+    const cfg = join(dir.path, 'interrupt.yml');
+    await writeFile(cfg, RECIPES.linear('a-F32.safetensors', 'b-F32.safetensors'));
+    const ctl = new AbortController();
+    ctl.abort();
+    const out = join(dir.path, 'interrupted.safetensors');
+    const r = await runMain(['merge', cfg, '--out', out], ctl.signal);
+    expect(r.status).toBe(130);
+    expect(r.stderr).toMatch(/^kinmerge: [^\n]*\n$/);
+    expect(readdirSync(dir.path).filter((f) => f.startsWith('interrupted'))).toEqual([]);
   });
 });

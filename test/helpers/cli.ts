@@ -36,9 +36,9 @@ export function runCli(args: string[], opts: { cwd?: string; timeoutMs?: number;
 }
 
 /** `main(args)` in this process with captured output: for the many small usage checks. */
-export async function runMain(args: string[]): Promise<CliRun> {
+export async function runMain(args: string[], signal?: AbortSignal): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
-  const status = await main(args, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; } });
+  const status = await main(args, { out: (t) => { stdout += t; }, err: (t) => { stderr += t; }, signal });
   return { status, stdout, stderr };
 }

@@ -121,6 +121,7 @@ export const evolve: Command = {
     const family = createFamily({ base: fam.base, foundation: fam.foundation, evaluator: fam.evaluator, template, seed: config.seed, mergeBackend });
     try {
       const rec = await runEvolution([...fam.foundation.keys()], config, family.deps, {
+        signal: io.signal,
         onEvent: (e) => {
           if (!f.json && e.type === 'generation') {
             const g = e.generation;

@@ -149,7 +149,7 @@ export const kinship: Command = {
       for (const p of [flags.base, ...positionals]) opened.push(await openModelPath(p));
       const [base, ...models] = opened.map((o, i) => named(o.source, i === 0 ? flags.base! : positionals[i - 1]));
       const t0 = performance.now();
-      const r = await computeKinship({ base, models, metrics, split: flags.split, chunkElems, backend });
+      const r = await computeKinship({ base, models, metrics, split: flags.split, chunkElems, backend, signal: io.signal });
       const seconds = (performance.now() - t0) / 1000;
       if (flags.json) {
         io.out(JSON.stringify({ base: r.base, models: r.models, split: r.split, metrics: r.metrics, notes: r.notes }) + '\n');

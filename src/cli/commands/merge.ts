@@ -84,7 +84,7 @@ export const merge: Command = {
     try {
       // Everything is opened and checked before any output exists.
       const prepared = await prepareMerge({
-        recipe, seed, version: kinmergeVersion(),
+        recipe, seed, version: kinmergeVersion(), signal: io.signal,
         // A reference that is a path relative to the recipe resolves against the recipe's folder.
         resolve: async (ref) => {
           const m = await openModelPath(isAbsolute(ref) ? ref : resolve(base, ref));
@@ -95,9 +95,9 @@ export const merge: Command = {
       const paths = prepared.plan.refs.map((r) => { const m = opened.get(r); return m?.kind === 'file' ? m.files[0] : undefined; });
       const hasCast = recipe.dtype !== undefined && dtypeOfName(recipe.dtype) !== 'F32';
       const out = flags.out;
-      const inProcess = async () => executeMerge({ recipe, seed, backend, chunkElems, prepared, sink: await fileSink(out), onProgress });
+      const inProcess = async () => executeMerge({ recipe, seed, backend, chunkElems, prepared, sink: await fileSink(out), onProgress, signal: io.signal });
       const result = backendName === 'cpu' && threads > 1 && parallelEligible(prepared.plan, paths, hasCast)
-        ? await parallelFileMerge({ prepared, paths: paths as string[], out: flags.out, threads, chunkElems, onProgress })
+        ? await parallelFileMerge({ prepared, paths: paths as string[], out: flags.out, threads, chunkElems, onProgress, signal: io.signal })
           .catch((e) => { if ((e as { code?: string }).code === 'parallel-unavailable') return inProcess(); throw e; })
         : await inProcess();
       const s = (performance.now() - t0) / 1000;
