@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseMetrics } from '../../src/cli/commands/kinship';
+import { computeKinship } from '../../src/core/kinship';
+import { openModelPath } from '../../src/node/model-path';
 import { REPO_ROOT, runCli, runMain } from '../helpers/cli';
 import { makeTempDir, makeTinyFamily, writeTinyFile, writeTinyFolder } from '../helpers/fixtures';
 
@@ -25,7 +27,7 @@ describe('kinmerge kinship', () => {
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout);
       expect(r.stdout.trim().split('\n')).toHaveLength(1);
-      expect(Object.keys(out)).toEqual(['base', 'models', 'split', 'metrics', 'notes']);
+      expect(Object.keys(out)).toEqual(['base', 'models', 'split', 'metrics', 'notes', 'groups']);
       expect(out.base).toBe(join(M, c.base));
       expect(out.models).toEqual(c.models.map((m) => join(M, m)));
       expect(out.split).toBe(c.split);
@@ -34,6 +36,54 @@ describe('kinmerge kinship', () => {
       expect(Array.isArray(out.notes)).toBe(true);
     });
   }
+
+  it('--json writes the engine\'s per-layer / tensor-group results as "groups"', async () => {
+    const c = golden.cases.find((x) => x.name === 'f32_vocab_partial_missing')!;
+    const paths = [c.base, ...c.models].map((m) => join(M, m));
+    const r = await runMain(['kinship', '--base', ...paths, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const K = c.models.length;
+    expect(out.groups.length).toBeGreaterThan(1);
+    for (const g of out.groups) {
+      expect(Object.keys(g)).toEqual(['key', 'layer', 'group', 'tensors', 'numel', 'pcc', 'cs']);
+      expect(g.key).toBe(g.layer === null ? g.group : `layers.${g.layer}.${g.group}`);
+      for (const m of [g.pcc, g.cs] as (number | null)[][][]) {
+        expect(m.length).toBe(K);
+        for (let i = 0; i < K; i++) {
+          expect(m[i].length).toBe(K);
+          expect([1, null]).toContain(m[i][i]);
+          for (let j = 0; j < K; j++) expect(m[i][j]).toBe(m[j][i]);
+        }
+      }
+    }
+    // The same numbers as the engine's result for the same inputs (JSON keeps f64 exactly).
+    const opened = await Promise.all(paths.map((p) => openModelPath(p)));
+    try {
+      const e = await computeKinship({ base: opened[0].source, models: opened.slice(1).map((o) => o.source) });
+      expect(out.groups).toEqual(JSON.parse(JSON.stringify(e.groups)));
+    } finally {
+      await Promise.all(opened.map((o) => o.close()));
+    }
+    // The groups partition the compared tensors: their counts add up to the table's totals.
+    const table = await runMain(['kinship', '--base', ...paths, '--metric', 'pcc']);
+    const [, tensors, params] = /\n(\d+) tensors, ([\d,]+) parameters per task vector/.exec(table.stdout)!;
+    expect(out.groups.reduce((s: number, g: { tensors: number }) => s + g.tensors, 0)).toBe(Number(tensors));
+    expect(out.groups.reduce((s: number, g: { numel: number }) => s + g.numel, 0)).toBe(Number(params.replace(/,/g, '')));
+    expect(table.stdout).not.toContain('groups');
+    // Per-group values pool each group's elements: --split and --metric change the matrices, not them.
+    const split = JSON.parse((await runMain(['kinship', '--base', ...paths, '--json', '--split', '--metric', 'ed'])).stdout);
+    expect(split.groups).toEqual(out.groups);
+  });
+
+  it('"groups" keeps undefined per-group values null and exactly opposite task vectors at -1', async () => {
+    const out = JSON.parse((await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('opp.f32'), f('zero.f32'), '--json', '--metric', 'pcc'])).stdout);
+    for (const g of out.groups) {
+      expect(g.pcc[0][1]).toBeCloseTo(-1, 10);
+      expect(g.cs[0][1]).toBeCloseTo(-1, 10);
+      expect([g.pcc[0][2], g.pcc[2][2], g.cs[1][2]]).toEqual([null, null, null]);
+    }
+  });
 
   it('notes name the model and metric of null entries', async () => {
     const r = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('zero.f32'), '--json', '--metric', 'pcc']);

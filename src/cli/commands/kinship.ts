@@ -3,7 +3,7 @@
  * (ModelKinship's merge_cal, for K models in one read of each checkpoint).
  */
 import { KinmergeError } from '../../core/errors';
-import { computeKinship, KINSHIP_METRICS, METRIC_TITLES, type GramBackend, type KinshipMetric, type KinshipResult } from '../../core/kinship';
+import { computeKinship, KINSHIP_METRICS, METRIC_TITLES, type GramBackend, type KinshipGroup, type KinshipMetric, type KinshipResult } from '../../core/kinship';
 import type { TensorSource } from '../../core/types';
 import { openModelPath, type OpenedModel } from '../../node/model-path';
 import { UsageError, choiceFlag, intFlag, parseArgs } from '../args';
@@ -41,7 +41,12 @@ saying which model and metric.
 JSON shape:
   { "base": string, "models": [string],  "split": boolean,
     "metrics": { "<metric>": [[number | null]] },   (K x K, only the metrics asked for)
-    "notes": [string] }
+    "notes": [string],
+    "groups": [ { "key": string, "layer": integer | null,
+                  "group": "embed" | "self_attn" | "mlp" | "norm" | "head" | "other",
+                  "tensors": integer, "numel": integer,
+                  "pcc": [[number | null]], "cs": [[number | null]] } ] }   (per layer and tensor group)
+  The playground's Kinship view opens this file and draws the per-layer drill-down from "groups".
 
 Exit status: 0 success, 1 failure (unreadable or incompatible models), 2 usage error.
 `;
@@ -105,6 +110,16 @@ function fmt(metric: KinshipMetric, v: number | null): string {
   return metric === 'ed' ? v.toPrecision(6) : v.toFixed(4);
 }
 
+/**
+ * The per-group results as the JSON's "groups": the engine's KinshipGroup fields, listed explicitly so
+ * the file's shape (which the playground parses, src/ui/lib/kinship-drill.ts) is fixed here, not by
+ * whatever the engine's objects happen to carry. Always pcc and cs pooled over each group's elements,
+ * whatever --metric and --split say (the drill-down reads those two).
+ */
+export function groupsJson(groups: KinshipGroup[]): KinshipGroup[] {
+  return groups.map((g) => ({ key: g.key, layer: g.layer, group: g.group, tensors: g.tensors, numel: g.numel, pcc: g.pcc, cs: g.cs }));
+}
+
 export function formatKinship(r: KinshipResult, seconds: number): string {
   const K = r.models.length;
   const lines = [`Base: ${r.base}`, 'Models:', ...r.models.map((m, i) => `  [${i + 1}] ${m}`)];
@@ -152,7 +167,7 @@ export const kinship: Command = {
       const r = await computeKinship({ base, models, metrics, split: flags.split, chunkElems, backend, signal: io.signal });
       const seconds = (performance.now() - t0) / 1000;
       if (flags.json) {
-        io.out(JSON.stringify({ base: r.base, models: r.models, split: r.split, metrics: r.metrics, notes: r.notes }) + '\n');
+        io.out(JSON.stringify({ base: r.base, models: r.models, split: r.split, metrics: r.metrics, notes: r.notes, groups: groupsJson(r.groups) }) + '\n');
       } else {
         io.out(formatKinship(r, seconds));
       }
