@@ -9,7 +9,7 @@
  * Eligible: slerp, linear and copy plans (and raw copies) over F32/BF16/F16 inputs without a dtype
  * cast. Everything else takes the in-process executor.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { CancelledError, KinmergeError, throwIfAborted } from '../core/errors';
@@ -108,10 +108,14 @@ export async function parallelFileMerge(o: ParallelMergeOptions): Promise<MergeR
       await fh.close();
     }
     const next = new Int32Array(new SharedArrayBuffer(4));
-    const keepElems = o.keepElems ?? 2 * chunkElems;
+    // Memory is bounded by the chunk size, not by the core count: fewer workers where buffers are
+    // large. Past what fits while holding tensors of up to two chunks whole, more workers that each
+    // hold one chunk (and read the tensors between one and two chunks twice) may do better.
+    const fit = (keep: number) => Math.max(1, Math.min(o.threads, jobs.length, Math.floor(WORKER_BUDGET_BYTES / Math.max(1, workerBytes(jobs, chunkElems, keep)))));
+    let keepElems = o.keepElems ?? 2 * chunkElems;
+    if (o.keepElems === undefined && fit(keepElems) < o.threads && fit(chunkElems) > fit(keepElems)) keepElems = chunkElems;
+    const threads = fit(keepElems);
     const init: WorkerInit = { files: paths, out: partial, jobs, order, next, chunkElems, keepElems };
-    // Memory is bounded by the chunk size, not by the core count: fewer workers where buffers are large.
-    const threads = Math.max(1, Math.min(o.threads, jobs.length, Math.floor(WORKER_BUDGET_BYTES / Math.max(1, workerBytes(jobs, chunkElems, keepElems)))));
     let done = 0;
     await new Promise<void>((resolve, reject) => {
       let running = threads;
@@ -165,9 +169,15 @@ export async function parallelFileMerge(o: ParallelMergeOptions): Promise<MergeR
 
 let bundled: Promise<string> | undefined;
 
-/** The worker as one plain script, bundled from merge-worker.ts and the core kernels it imports. */
+/**
+ * The worker as one plain script: `merge-worker.cjs` beside this module when a build shipped one (a
+ * bundled CLI), else bundled now from merge-worker.ts and the core kernels it imports.
+ */
 function workerSource(): Promise<string> {
   bundled ??= (async () => {
+    try {
+      return await readFile(new URL('./merge-worker.cjs', import.meta.url), 'utf8');
+    } catch { /* running from source */ }
     // esbuild comes with tsx, which runs the CLI from source.
     const { build } = await import('esbuild');
     const r = await build({
