@@ -1,7 +1,8 @@
 /**
  * The kinship drill-down's data: the engine's per-tensor-group results (core/kinship/groups.ts) laid out
  * as labelled grids for one pair (layers x tensor groups) or one model against all others (groups x
- * models), a CSV of them, and a check for groups read from a file. Pure, so it is tested in Node.
+ * models), a CSV of them, and the reader of opened kinship files (matrices plus groups). Pure, so it
+ * is tested in Node.
  *
  * Two kinds of "no value" are kept apart: `undefined` = the grid has no such group there (layer rows
  * have no embedding), drawn blank; `null` = the group exists but the metric is undefined on it (a task
@@ -10,7 +11,7 @@
  */
 import type { KinshipGroup, TensorGroupKind } from '../../core/kinship/groups.ts';
 import type { Metric } from './color.ts';
-import { RecordFileError } from './record.ts';
+import { RecordFileError, parseKinshipMatrix, type KinshipMatrixData } from './record.ts';
 
 /** The metrics the engine computes per group (moments per group give pcc and cs exactly). */
 export type DrillMetric = 'pcc' | 'cs';
@@ -89,23 +90,89 @@ export function groupsCsv(groups: KinshipGroup[], models: string[], metric: Dril
 }
 
 const KINDS = new Set<string>(KIND_ORDER);
-/** Checks the `groups` of an opened kinship file (the engine's KinshipGroup[] for k models). */
+/** pcc and cs lie in [-1, 1]; f64 rounding may step past by a few ulps, nothing more. */
+const UNIT = 1 + 1e-9;
+
+/**
+ * Checks the `groups` of an opened kinship file (the engine's KinshipGroup[] for k models, as
+ * `kinmerge kinship --json` writes them) as hostile input: every field's type and range, K x K
+ * symmetric matrices, one entry per key and per (layer, group), so the grids never meet a shape they
+ * cannot draw. Throws a RecordFileError naming the first problem.
+ */
 export function parseKinshipGroups(v: unknown, k: number): KinshipGroup[] {
-  const no = (what: string): never => { throw new RecordFileError(`This file's "groups" are not kinship groups: ${what}. Remove "groups" to open only the matrix, or export the file again.`); };
+  const no = (what: string): never => { throw new RecordFileError(`This file's "groups" are not kinship groups: ${what}. The whole-model matrix still opens without them; write the file again with "kinmerge kinship --json".`); };
   if (!Array.isArray(v)) no('"groups" must be a list');
-  const square = (m: unknown, name: string) => {
-    if (!Array.isArray(m) || m.length !== k || !m.every((r) => Array.isArray(r) && r.length === k && r.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x))))) {
-      no(`${name} must be ${k} x ${k} numbers or nulls`);
+  const count = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+  const square = (m: unknown, name: string): (number | null)[][] => {
+    if (!Array.isArray(m) || m.length !== k || !m.every((r) => Array.isArray(r) && r.length === k)) no(`${name} must be ${k} x ${k} (one row and column per model)`);
+    const rows = m as unknown[][];
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        const x = rows[i][j];
+        if (x !== null && !(typeof x === 'number' && Number.isFinite(x))) no(`${name}[${i}][${j}] must be a number or null`);
+        if (typeof x === 'number' && Math.abs(x) > UNIT) no(`${name}[${i}][${j}] = ${x} is outside [-1, 1]`);
+        const y = rows[j][i];
+        if ((x === null) !== (y === null) || (typeof x === 'number' && Math.abs(x - (y as number)) > 1e-9)) no(`${name} must be symmetric ([${i}][${j}] differs from [${j}][${i}])`);
+      }
     }
+    return rows.map((r) => [...r]) as (number | null)[][];
   };
+  const keys = new Set<string>();
+  const slots = new Set<string>();
   return (v as unknown[]).map((g, n) => {
+    if (!g || typeof g !== 'object' || Array.isArray(g)) no(`entry ${n} is not an object`);
     const o = g as Record<string, unknown>;
-    if (!o || typeof o !== 'object') no(`entry ${n} is not an object`);
-    if (typeof o.key !== 'string') no(`entry ${n} has no "key"`);
-    if (!(o.layer === null || (Number.isInteger(o.layer) && (o.layer as number) >= 0))) no(`"${o.key}": "layer" must be a layer index or null`);
-    if (!KINDS.has(o.group as string)) no(`"${o.key}": "group" must be one of ${KIND_ORDER.join(', ')}`);
-    square(o.pcc, `"${o.key}".pcc`);
-    square(o.cs, `"${o.key}".cs`);
-    return { key: o.key, layer: o.layer, group: o.group, tensors: Number(o.tensors) || 0, numel: Number(o.numel) || 0, pcc: o.pcc, cs: o.cs } as KinshipGroup;
+    if (typeof o.key !== 'string' || o.key === '') no(`entry ${n} has no "key" (a name such as "layers.0.mlp")`);
+    const key = o.key as string;
+    const at = `"${key.slice(0, 80)}"`;
+    if (keys.has(key)) no(`${at} appears twice`);
+    keys.add(key);
+    if (!(o.layer === null || count(o.layer))) no(`${at}: "layer" must be a layer index (0, 1, ...) or null`);
+    if (typeof o.group !== 'string' || !KINDS.has(o.group)) no(`${at}: "group" must be one of ${KIND_ORDER.join(', ')}`);
+    const slot = `${o.layer}/${o.group}`;
+    if (slots.has(slot)) no(`${at}: a second entry for layer ${o.layer} and group ${o.group}`);
+    slots.add(slot);
+    if (!count(o.tensors)) no(`${at}: "tensors" must be a count (0, 1, ...)`);
+    if (!count(o.numel)) no(`${at}: "numel" must be an element count (0, 1, ...)`);
+    const pcc = square(o.pcc, `${at}.pcc`);
+    const cs = square(o.cs, `${at}.cs`);
+    return { key, layer: o.layer as number | null, group: o.group as TensorGroupKind, tensors: o.tensors as number, numel: o.numel as number, pcc, cs };
   });
+}
+
+/** An opened kinship file: its matrices, and its per-group values or why there are none. */
+export interface KinshipFile {
+  matrices: KinshipMatrixData[];
+  split: boolean;
+  groups: KinshipGroup[] | null;
+  /** Why `groups` is null: the file has none, or they are malformed (the message says how). */
+  groupsProblem: string | null;
+}
+
+/**
+ * Reads a kinship JSON file: the `kinmerge kinship --json` object ({models, metrics, groups, ...}) or
+ * one matrix ({metric, models, matrix}). A bad matrix rejects the file (RecordFileError); bad or
+ * missing groups only cost the drill-down, so the matrix still opens and `groupsProblem` says why.
+ */
+export function parseKinshipFile(v: unknown, name: string): KinshipFile {
+  const o = (v && typeof v === 'object' ? v : {}) as { models?: unknown; metrics?: unknown; groups?: unknown; split?: unknown };
+  const matrices: KinshipMatrixData[] = [];
+  if (o.metrics !== undefined && !Array.isArray(v)) {
+    if (!o.metrics || typeof o.metrics !== 'object' || Array.isArray(o.metrics)) throw new RecordFileError('This file is not a kinship matrix: "metrics" must be an object of K x K matrices, as "kinmerge kinship --json" writes.');
+    for (const [metric, matrix] of Object.entries(o.metrics)) matrices.push(parseKinshipMatrix({ metric, models: o.models, matrix }));
+    if (matrices.length === 0) throw new RecordFileError('This file is not a kinship matrix: "metrics" is empty. Run "kinmerge kinship --json" with at least one --metric.');
+  } else matrices.push(parseKinshipMatrix(v));
+  let groups: KinshipGroup[] | null = null;
+  let groupsProblem: string | null = null;
+  if (o.groups === undefined || o.groups === null) {
+    groupsProblem = `${name} has no per-group values ("groups"), only the whole-model matrix; the per-layer drill-down needs them. Files written by "kinmerge kinship --json" carry them, or compute kinship here.`;
+  } else {
+    try {
+      groups = parseKinshipGroups(o.groups, matrices[0].models.length);
+    } catch (e) {
+      if (!(e instanceof RecordFileError)) throw e;
+      groupsProblem = e.message;
+    }
+  }
+  return { matrices, split: o.split === true, groups, groupsProblem };
 }

@@ -15,17 +15,23 @@ export class KinshipSession {
   matrices = $state.raw<Partial<Record<Metric, KinshipMatrixData>>>({});
   /** Per layer and tensor group pcc/cs (the engine's `groups`), indexed like the matrices' models; null when the source had none. */
   groups = $state.raw<KinshipGroup[] | null>(null);
+  /** Why `groups` is null for an opened file (none in it, or malformed), shown where the drill-down would be. */
+  groupsProblem = $state<string | null>(null);
+  /** Whether the matrices are split-mode means (per-group values are always pooled over each group). */
+  split = $state(false);
   picked = $state<Picked | null>(null);
   source = $state('');
 
   current(): KinshipMatrixData | null {
     return this.matrices[this.metric] ?? null;
   }
-  load(list: KinshipMatrixData[], source: string, groups: KinshipGroup[] | null = null): void {
+  load(list: KinshipMatrixData[], source: string, groups: KinshipGroup[] | null = null, extra: { groupsProblem?: string | null; split?: boolean } = {}): void {
     const next: Partial<Record<Metric, KinshipMatrixData>> = {};
     for (const m of list) next[m.metric] = m;
     this.matrices = next;
     this.groups = groups;
+    this.groupsProblem = extra.groupsProblem ?? null;
+    this.split = extra.split ?? false;
     this.picked = null;
     this.source = source;
     if (!next[this.metric]) this.metric = list[0].metric;
