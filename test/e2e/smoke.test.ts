@@ -189,5 +189,12 @@ describe('playground smoke', () => {
     await page.goto(`${base}#/kinship?s=v1.AAAA`);
     await expect.poll(() => page.textContent('[role="alert"]')).toMatch(/damaged/);
     expect(await page.locator('main[data-view="kinship"]').count()).toBe(1);
+
+    // A teaching link naming a step this kinmerge lacks is refused by name; the walkthrough opens at step 1.
+    const raw = new Blob([JSON.stringify({ version: 1, view: 'teach', teach: 'backprop' })]).stream().pipeThrough(new CompressionStream('deflate-raw'));
+    const stepToken = `v1.${Buffer.from(await new Response(raw).arrayBuffer()).toString('base64url')}`;
+    await page.goto(`${base}#/teach?s=${stepToken}`);
+    await expect.poll(() => page.textContent('[role="alert"]')).toMatch(/link\.teach must be one of task-vector, kinship, slerp/);
+    expect(await page.textContent('article h3')).toMatch(/^1\. /);
   });
 });

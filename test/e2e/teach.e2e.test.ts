@@ -1,11 +1,13 @@
 // Teaching mode on the real demo zoo in headless Chromium: the task-vector, kinship and SLERP steps run
 // in place through the engine, and what they draw is checked against what the numbers must be (a
 // heatmap of K x K cells with a diagonal of 1, one sweep point per t with the ends equal to the parents,
-// non-zero task-vector bars), with no console errors; then Cancel stops a rerun cleanly.
+// non-zero task-vector bars), with no console errors; then Cancel stops a rerun cleanly, and the
+// step's teaching link opens a fresh page at that step with its controls hidden.
 import { describe, it, expect, inject, afterEach } from 'vitest';
 import { join } from 'node:path';
 import { openProfile, screenshotDir, type Session } from './browser.ts';
 import { TEACH_STEPS } from '../../src/ui/teach/steps.ts';
+import { decodeShare } from '../../src/ui/share/codec.ts';
 
 const base = inject('baseURL');
 const STEP_MS = 240_000;
@@ -104,6 +106,31 @@ describe('teaching mode on the demo zoo', () => {
     await expect.poll(() => run.isEnabled(), { timeout: 60_000 }).toBe(true);
     expect(await page.locator('[role="alert"]').count()).toBe(0);
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('teach-run');
+
+    // The step's teaching link names the step and its hidden controls; a fresh page (a new tab of this
+    // profile, so no second browser start-up) opens at step 3 with them hidden, also on the step's view.
+    const slerp = TEACH_STEPS.findIndex((x) => x.id === 'slerp');
+    await page.click('[data-testid="teach-link"]');
+    const link = await page.inputValue('[data-testid="share-link"]');
+    expect(link).toMatch(/#\/teach\?s=v1\.[A-Za-z0-9_-]+$/);
+    const { state } = await decodeShare(link.split('?s=')[1]);
+    expect(state).toMatchObject({ view: 'teach', teach: 'slerp', hide: TEACH_STEPS[slerp].hide });
+    expect(state.hide).toContain('merge.export');
+    const fresh = await s.context.newPage();
+    await fresh.goto(link);
+    await fresh.waitForSelector('main[data-view="teach"]');
+    const title = `${slerp + 1}. ${TEACH_STEPS[slerp].title}`;
+    await expect.poll(() => fresh.textContent('article h3')).toBe(title);
+    expect(await fresh.locator('ol.steps button[aria-current="step"]').textContent()).toBe(title);
+    await fresh.click(`article a[href^="#/${TEACH_STEPS[slerp].view}?s="]`);
+    await fresh.waitForSelector('main[data-view="merge"]');
+    expect(await fresh.locator('[data-control="merge.export"]').count()).toBe(0);
+    expect(await fresh.locator('[data-control="merge.method"]').count()).toBe(1);
+    // Back on the Teach view the step is kept (the link is not applied again).
+    await fresh.click('nav a[data-view="teach"]');
+    await expect.poll(() => fresh.textContent('article h3')).toBe(title);
+    await fresh.close();
+
     console.log(`teach e2e: engine ready + task vector ${((tTask - t0) / 1000).toFixed(1)} s, kinship ${((tKin - tTask) / 1000).toFixed(1)} s, SLERP sweep ${((tSweep - tKin) / 1000).toFixed(1)} s`);
   }, 3 * STEP_MS);
 });

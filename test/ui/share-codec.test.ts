@@ -4,6 +4,7 @@ import { toBase64url, fromBase64url } from '../../src/ui/share/base64url.ts';
 import { validateShare, type ShareState } from '../../src/ui/share/schema.ts';
 import { parseHash, formatHash } from '../../src/ui/share/route.ts';
 import { ShareLinkError } from '../../src/ui/share/errors.ts';
+import { stepIndex, TEACH_STEP_IDS, TEACH_STEPS } from '../../src/ui/teach/steps.ts';
 
 const full: ShareState = {
   version: 1,
@@ -52,6 +53,21 @@ describe('share codec', () => {
   it('fills defaults for a minimal link', async () => {
     const { state } = await decodeShare(await deflate('{"version":1}'));
     expect(state).toMatchObject({ models: [], recipe: null, strategy: null, seed: 0, view: 'library', hide: [] });
+    expect('teach' in state).toBe(false); // no step named: the Teach view opens at step 1
+  });
+
+  it('round-trips a teaching link that opens at a chosen step', async () => {
+    const lesson: ShareState = { ...full, view: 'teach', hide: ['merge.export', 'nav.evolve'], teach: 'slerp' };
+    const { state } = await decodeShare(await encodeShare(lesson));
+    expect(state).toEqual(lesson);
+    expect(state.teach).toBe('slerp');
+    expect(stepIndex(state.teach)).toBe(2);
+    expect(TEACH_STEPS[stepIndex(state.teach)].title).toBe('What SLERP does');
+  });
+
+  it('refuses a teaching link naming a step this kinmerge does not have, as an invalid link', async () => {
+    expect(await code(decodeShare(await deflate(JSON.stringify({ version: 1, view: 'teach', teach: 'backprop' }))))).toBe('share-invalid');
+    expect(await code(encodeShare({ ...full, teach: 'nope' as never }))).toBe('share-invalid');
   });
 
   it('names oversized, malformed and unknown-version links', async () => {
@@ -103,6 +119,20 @@ describe('share schema', () => {
     bad({ recipe: { method: 'slerp', params: { t: [{ filter: 'mlp', value: 'x' }] } } }, /value must be a finite number/);
     bad({ recipe: { method: 'slerp', params: { t: Infinity } } }, /finite/);
     bad({ hide: 'nav.teach' }, /link\.hide must be a list/);
+  });
+  it('accepts only a known teaching step id in link.teach', () => {
+    for (const id of TEACH_STEP_IDS) expect(validateShare({ ...base, teach: id }).state.teach).toBe(id);
+    bad({ teach: 'backprop' }, /link\.teach must be one of task-vector, kinship, slerp, greedy-stalls, exploration/);
+    bad({ teach: 2 }, /link\.teach must be one of/);
+    bad({ teach: '' }, /link\.teach must be one of/);
+    bad({ teach: null }, /link\.teach must be one of/);
+    bad({ teach: ['slerp'] }, /link\.teach must be one of/);
+  });
+  it('keeps the step ids of the format in step with the walkthrough', () => {
+    // A link names a step by id: every id the schema accepts is a step, in the walkthrough's order.
+    expect(TEACH_STEPS.map((st) => st.id)).toEqual([...TEACH_STEP_IDS]);
+    expect(stepIndex(undefined)).toBe(0);
+    expect(TEACH_STEP_IDS.map(stepIndex)).toEqual(TEACH_STEP_IDS.map((_, i) => i));
   });
   it('reads a link made before stopPatience existed without the field (the plain rule, 0)', () => {
     const { stopPatience: _, ...params } = full.params;

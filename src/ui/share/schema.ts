@@ -2,10 +2,12 @@
  * The share-link payload and its hand-written validator. Everything in a link is untrusted input:
  * `validateShare` checks types, ranges, lengths and allowed keys before any field is used, and names
  * the offending field in its error. Unknown hide ids are dropped with a warning (a link from a newer
- * version can still open); anything else unknown is an error.
+ * version can still open); anything else unknown is an error, an unknown teaching step included (the
+ * link would silently open on the wrong lesson otherwise).
  */
 import { ShareLinkError } from './errors.ts';
 import { isControlId, type ControlId } from '../teach/controls.ts';
+import { TEACH_STEP_IDS, type TeachStepId } from '../teach/steps.ts';
 
 export const SHARE_VERSION = 1;
 export const VIEWS = ['library', 'kinship', 'merge', 'evolve', 'analysis', 'teach'] as const;
@@ -41,6 +43,11 @@ export interface ShareState {
   seed: number;
   view: ViewId;
   hide: ControlId[];
+  /**
+   * The teaching step the Teach view opens at (a step id from teach/steps.ts). Absent = step 1, so
+   * links made before the field existed open as they always did.
+   */
+  teach?: TeachStepId;
 }
 
 export const LIMITS = { models: 64, hide: 64, params: 32, gradient: 64, filters: 16, string: 200, url: 2048 } as const;
@@ -163,7 +170,7 @@ export function validateShare(v: unknown): Validated {
   if (o.version !== SHARE_VERSION) {
     throw new ShareLinkError('share-version', `This share link has format version ${JSON.stringify(o.version)}, but this kinmerge reads version ${SHARE_VERSION}. Open it with the kinmerge release that made it, or ask for a fresh link.`);
   }
-  onlyKeys(o, ['version', 'models', 'recipe', 'strategy', 'params', 'seed', 'view', 'hide'], 'link');
+  onlyKeys(o, ['version', 'models', 'recipe', 'strategy', 'params', 'seed', 'view', 'hide', 'teach'], 'link');
   const models = list(o.models ?? [], 'link.models', LIMITS.models).map((m, i) => model(m, `link.models[${i}]`));
   const warnings: string[] = [];
   const hide: ControlId[] = [];
@@ -181,5 +188,6 @@ export function validateShare(v: unknown): Validated {
     view: o.view === undefined ? 'library' : oneOf(o.view, VIEWS, 'link.view'),
     hide,
   };
+  if (o.teach !== undefined) state.teach = oneOf(o.teach, TEACH_STEP_IDS, 'link.teach');
   return { state, warnings };
 }

@@ -13,7 +13,8 @@ import type { Progress } from '../../core/types.ts';
 import { proxy, type EngineSession } from '../state/engine.svelte.ts';
 import { EvolveSession } from '../state/evolve.svelte.ts';
 import { earlyStopped } from './early-stop.ts';
-import type { TeachAction, TeachRunSpec } from './steps.ts';
+import type { ShareState } from '../share/schema.ts';
+import { stepIndex, TEACH_STEPS, type TeachAction, type TeachRunSpec, type TeachStepId } from './steps.ts';
 import { pickFoundation } from './summaries.ts';
 import { checkSweepT, slerpRecipe, sweepId, TeachStepError, type SweepResult } from './sweep.ts';
 
@@ -24,6 +25,10 @@ export interface CompareResult { greedy: EvolveRecord; kinship: EvolveRecord; ea
 type Action<K extends TeachAction['kind']> = Extract<TeachAction, { kind: K }>;
 
 export class TeachSession {
+  /** Index in TEACH_STEPS of the step the Teach view shows; kept here so it survives switching views. */
+  step = $state(0);
+  /** The share link whose step was last applied, so re-running the App's link effect changes nothing. */
+  private linked: ShareState | null = null;
   taskVector = $state.raw<TaskVectorResult | null>(null);
   kinship = $state.raw<TeachKinship | null>(null);
   /** Grows point by point while the sweep runs. */
@@ -39,6 +44,16 @@ export class TeachSession {
   /** Finished records by configuration: a rerun or the comparison reuses an identical run. */
   private records = new Map<string, EvolveRecord>();
   private cancelled = false;
+
+  get stepId(): TeachStepId {
+    return TEACH_STEPS[this.step].id;
+  }
+  /** Shows the step a newly opened link names; a link naming none opens at step 1, as before the field existed. */
+  openLink(s: ShareState): void {
+    if (s === this.linked) return;
+    this.linked = s;
+    this.step = stepIndex(s.teach);
+  }
 
   /** Cancels the running step: the engine call under way, and the calls it had yet to make. */
   cancel(eng: EngineSession): void {

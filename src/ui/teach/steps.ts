@@ -26,7 +26,8 @@ export type TeachAction =
 const RUN: TeachRunSpec = { foundation: ['expert-shift', 'expert-inc', 'expert-last'], maxGen: 4, seed: 0 };
 
 export interface TeachStep {
-  id: string;
+  /** Part of the share-link format (a link's `teach` field names it): never rename one, only add. */
+  id: TeachStepId;
   title: string;
   /** Paragraphs of plain text. */
   body: string[];
@@ -36,6 +37,10 @@ export interface TeachStep {
   lookFor: string;
   hide: ControlId[];
 }
+
+/** The steps' ids in order; a share link may name one to open the Teach view at that step. */
+export const TEACH_STEP_IDS = ['task-vector', 'kinship', 'slerp', 'greedy-stalls', 'exploration'] as const;
+export type TeachStepId = (typeof TEACH_STEP_IDS)[number];
 
 export const TEACH_STEPS: readonly TeachStep[] = [
   {
@@ -99,3 +104,8 @@ export const TEACH_STEPS: readonly TeachStep[] = [
     hide: ['evolve.seed'],
   },
 ];
+
+/** Index of a step in TEACH_STEPS; 0 (the first step) when no step is named. */
+export function stepIndex(id: TeachStepId | undefined): number {
+  return id === undefined ? 0 : Math.max(0, TEACH_STEPS.findIndex((s) => s.id === id));
+}
