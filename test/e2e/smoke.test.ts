@@ -8,7 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openProfile, screenshotDir, scratchShotDir, fixture, closeChecked, expectNoProblems, type Session } from './browser.ts';
 import { encodeShare } from '../../src/ui/share/codec.ts';
-import { KIND_LABEL } from '../../src/ui/lib/kinship-drill.ts';
+import { KIND_LABEL, pairGrid } from '../../src/ui/lib/kinship-drill.ts';
+import { REPO_ROOT, runMain } from '../helpers/cli.ts';
 
 const base = inject('baseURL');
 let s: Session | null = null;
@@ -111,6 +112,35 @@ describe('playground smoke', () => {
     // A matrix file has no per-group values: picking a cell says so instead of drawing zeros.
     await page.keyboard.press('Enter');
     await expect.poll(() => page.textContent('[data-testid="drill-missing"]')).toMatch(/kinship-pcc\.json has no per-group values/);
+    // What `kinmerge kinship --json` writes carries "groups" (and the model paths as typed, long).
+    const golden = (n: string) => join(REPO_ROOT, 'test', 'golden', 'kinship', 'models', `${n}.safetensors`);
+    const cli = await runMain(['kinship', '--base', golden('base.f32'), golden('a.f32'), golden('b.f32'), golden('zero.f32'), '--json']);
+    expect(cli.status, cli.stderr).toBe(0);
+    const out = JSON.parse(cli.stdout);
+    const openJson = (name: string, text: string) => page.setInputFiles('[data-testid="kinship-file"]', { name, mimeType: 'application/json', buffer: Buffer.from(text) });
+    // Damaged groups cost only the drill-down: the matrix opens and the note says what is wrong.
+    const bad = { ...out, groups: out.groups.map((g: { pcc: unknown }, n: number) => (n === 1 ? { ...g, pcc: [[1]] } : g)) };
+    await openJson('bad-groups.json', JSON.stringify(bad));
+    await expect.poll(() => page.textContent('[data-testid="drill-missing"]')).toMatch(/"groups" are not kinship groups: .*pcc must be 3 x 3/);
+    await expect.poll(() => page.locator('[data-testid="heatmap-readout"]').textContent()).toContain(out.models[0]);
+    // The file as written gives the drill-down; each picked pair's grid holds exactly its per-group values (null grey, never 0).
+    await openJson('cli-kinship.json', cli.stdout);
+    await expect.poll(() => page.locator('[data-testid="drill-missing"]').count()).toBe(0);
+    const cells = page.locator('[data-testid="drill-grid"] rect[role="gridcell"]');
+    const expectPair = async (j: number) => {
+      await expect.poll(() => page.textContent('#drill-h')).toContain(`${out.models[0]} × ${out.models[j]}`);
+      const grid = pairGrid(out.groups, 0, j, 'pcc');
+      await expect.poll(() => cells.count()).toBe(grid.rows.length * grid.cols.length);
+      const shown = await cells.evaluateAll((xs) => xs.map((x) => x.getAttribute('data-value')));
+      expect(shown).toEqual(grid.values.flat().map((v) => (v === undefined ? 'absent' : v === null ? 'undefined' : String(v))));
+    };
+    await page.focus('rect[role="gridcell"][tabindex="0"]');
+    for (const key of ['ArrowUp', 'ArrowUp', 'Home', 'ArrowRight', 'Enter']) await page.keyboard.press(key);
+    await expectPair(1);
+    expect(await page.textContent('[data-testid="drill-summary"]')).toContain(`Whole model: pcc ${Number(out.metrics.pcc[0][1].toFixed(3))}`);
+    await page.focus('rect[role="gridcell"][tabindex="0"]');
+    for (const key of ['End', 'Enter']) await page.keyboard.press(key);
+    await expectPair(2); // against the zero task vector: every group undefined
     // Narrow screens: the page must not scroll sideways (wide figures scroll inside themselves).
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
