@@ -32,6 +32,13 @@ describe('opening kinmerge kinship --json in the playground', async () => {
     expect(pairGrid(file.groups!, 0, 1, 'pcc').rows).toHaveLength(layers.size + 1);
   });
 
+  it('marks split-mode files (their whole-model values are means of another kind than the groups)', async () => {
+    const split = await runMain(['kinship', '--base', f('base.f32'), f('a.f32'), f('b.f32'), f('zero.f32'), '--json', '--split']);
+    const file = parseKinshipFile(JSON.parse(split.stdout), 'split.json');
+    expect(file.split).toBe(true);
+    expect(file.groups).toEqual(cli.groups);
+  });
+
   it('opens a file without groups (older CLI, or one matrix) and says the drill-down needs them', () => {
     const old = copy();
     delete old.groups;
