@@ -8,12 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createSafetensorsWriter } from '../src/core/safetensors';
-import { DEFAULT_CHUNK_ELEMS } from '../src/core/merge/cpu-backend';
-import { fileSink } from '../src/node/files';
-import { openModelPath } from '../src/node/model-path';
 import { merge } from '../src/cli/commands/merge';
-import { BENCH_DIR, ensureMergePair } from './merge-data';
+import { BENCH_DIR, ensureMergePair, readWriteBaseline } from './merge-data';
 
 const outDir = process.argv[2] ?? '.';
 const { paths: [pa, pb], params } = await ensureMergePair(false);
@@ -21,20 +17,7 @@ const config = join(BENCH_DIR, 'merge-100m.yml');
 writeFileSync(config, `merge_method: slerp\nbase_model: ${pa}\nmodels:\n  - model: ${pa}\n  - model: ${pb}\nparameters:\n  t: 0.5\n`);
 const out = join(BENCH_DIR, 'out.safetensors');
 
-async function baseline(): Promise<void> {
-  const [a, b] = await Promise.all([openModelPath(pa), openModelPath(pb)]);
-  const ts = a.source.tensors();
-  const w = createSafetensorsWriter(await fileSink(out), ts.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), {});
-  for (const t of ts) {
-    for (let s = 0; s < t.numel; s += DEFAULT_CHUNK_ELEMS) {
-      const n = Math.min(DEFAULT_CHUNK_ELEMS, t.numel - s);
-      const [x] = await Promise.all([a.source.readRaw(t.name, s, n), b.source.readRaw(t.name, s, n)]);
-      await w.write(x);
-    }
-  }
-  await w.finish();
-  await Promise.all([a.close(), b.close()]);
-}
+const baseline = () => readWriteBaseline(pa, pb, out);
 const io = { out: () => {}, err: (s: string) => { process.stderr.write(s); } };
 const time = async (fn: () => Promise<unknown>) => { const t = performance.now(); await fn(); return (performance.now() - t) / 1000; };
 const cases: Record<string, () => Promise<unknown>> = { 'read+write baseline': baseline };

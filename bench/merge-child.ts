@@ -4,27 +4,14 @@
  *   merge CONFIG OUT: `kinmerge merge` in process (main() of the CLI)
  * Prints one JSON line {seconds, maxRssMB}; seconds exclude Node/tsx start-up.
  */
-import { createSafetensorsWriter } from '../src/core/safetensors';
-import { DEFAULT_CHUNK_ELEMS } from '../src/core/merge/cpu-backend';
-import { fileSink } from '../src/node/files';
-import { openModelPath } from '../src/node/model-path';
+import { readWriteBaseline } from './merge-data';
 
 const [mode, ...args] = process.argv.slice(2);
 const t0 = performance.now();
 // Time after imports, like the numpy script (which times after `import numpy`).
 if (mode === 'baseline') {
   const [pa, pb, out] = args;
-  const [a, b] = await Promise.all([openModelPath(pa), openModelPath(pb)]);
-  const ts = a.source.tensors();
-  const w = createSafetensorsWriter(await fileSink(out), ts.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), {});
-  for (const t of ts) {
-    for (let s = 0; s < t.numel; s += DEFAULT_CHUNK_ELEMS) {
-      const n = Math.min(DEFAULT_CHUNK_ELEMS, t.numel - s);
-      const [x] = await Promise.all([a.source.readRaw(t.name, s, n), b.source.readRaw(t.name, s, n)]);
-      await w.write(x);
-    }
-  }
-  await w.finish();
+  await readWriteBaseline(pa, pb, out);
 } else if (mode === 'merge') {
   // The merge command itself, timed after its import: the CLI's entry imports every subcommand
   // (eval pulls in ONNX tooling), which is start-up cost the wall time in the bench row still shows.

@@ -5,7 +5,9 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSafetensorsWriter, type SafetensorsEntry } from '../src/core/safetensors';
+import { DEFAULT_CHUNK_ELEMS } from '../src/core/merge/cpu-backend';
 import { fileSink } from '../src/node/files';
+import { openModelPath } from '../src/node/model-path';
 
 export const BENCH_DIR = join(new URL('..', import.meta.url).pathname, '.bench-data');
 
@@ -60,4 +62,23 @@ export async function ensureMergePair(quick: boolean): Promise<{ paths: [string,
   }
   await Promise.all(writers.map((w) => w.finish()));
   return { paths, params };
+}
+
+/** The merge benchmark's floor: read both inputs tensor by tensor in the merge's chunks and write the output's bytes. */
+export async function readWriteBaseline(pa: string, pb: string, out: string): Promise<void> {
+  const [a, b] = await Promise.all([openModelPath(pa), openModelPath(pb)]);
+  try {
+    const ts = a.source.tensors();
+    const w = createSafetensorsWriter(await fileSink(out), ts.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape })), {});
+    for (const t of ts) {
+      for (let s = 0; s < t.numel; s += DEFAULT_CHUNK_ELEMS) {
+        const n = Math.min(DEFAULT_CHUNK_ELEMS, t.numel - s);
+        const [x] = await Promise.all([a.source.readRaw(t.name, s, n), b.source.readRaw(t.name, s, n)]);
+        await w.write(x);
+      }
+    }
+    await w.finish();
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
 }
