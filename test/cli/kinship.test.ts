@@ -46,7 +46,7 @@ describe('kinmerge kinship', () => {
     const K = c.models.length;
     expect(out.groups.length).toBeGreaterThan(1);
     for (const g of out.groups) {
-      expect(Object.keys(g)).toEqual(['key', 'layer', 'group', 'tensors', 'numel', 'pcc', 'cs']);
+      expect(Object.keys(g)).toEqual(['key', 'layer', 'group', 'tensors', 'numel', 'pcc', 'cs', 'cs_abs', 'ed']);
       expect(g.key).toBe(g.layer === null ? g.group : `layers.${g.layer}.${g.group}`);
       for (const m of [g.pcc, g.cs] as (number | null)[][][]) {
         expect(m.length).toBe(K);
@@ -55,6 +55,21 @@ describe('kinmerge kinship', () => {
           expect([1, null]).toContain(m[i][i]);
           for (let j = 0; j < K; j++) expect(m[i][j]).toBe(m[j][i]);
         }
+      }
+      for (let i = 0; i < K; i++) {
+        expect(g.ed[i][i]).toBe(0);
+        for (let j = 0; j < K; j++) {
+          expect(g.ed[i][j]).toBe(g.ed[j][i]);
+          expect(g.ed[i][j]).toBeGreaterThanOrEqual(0);
+          expect(g.cs_abs[i][j]).toBe(g.cs[i][j] === null ? null : Math.abs(g.cs[i][j]));
+        }
+      }
+    }
+    // Distances add in squares over a partition: the groups' ed² sum to the whole model's ed².
+    for (let i = 0; i < K; i++) {
+      for (let j = 0; j < K; j++) {
+        const sum = out.groups.reduce((s: number, g: { ed: number[][] }) => s + g.ed[i][j] ** 2, 0);
+        expect(Math.abs(sum - out.metrics.ed[i][j] ** 2)).toBeLessThanOrEqual(1e-9 * Math.max(1, out.metrics.ed[i][j] ** 2));
       }
     }
     // The same numbers as the engine's result for the same inputs (JSON keeps f64 exactly).

@@ -59,8 +59,20 @@ describe('kinship drill-down grids', async () => {
     expect(Number(mlp[5])).toBeCloseTo(-1, 10);
   });
 
-  it('maps cs_abs and ed to pcc (the engine has per-group pcc and cs only)', () => {
-    expect([drillMetricFor('pcc'), drillMetricFor('cs'), drillMetricFor('cs_abs'), drillMetricFor('ed')]).toEqual(['pcc', 'cs', 'pcc', 'pcc']);
+  it('draws every metric per group, and pcc for metrics a file from an older kinmerge lacks', () => {
+    expect((['pcc', 'cs', 'cs_abs', 'ed'] as const).map((m) => drillMetricFor(m, groups))).toEqual(['pcc', 'cs', 'cs_abs', 'ed']);
+    const old = groups.map(({ cs_abs: _a, ed: _e, ...g }) => g);
+    expect((['pcc', 'cs', 'cs_abs', 'ed'] as const).map((m) => drillMetricFor(m, old))).toEqual(['pcc', 'cs', 'pcc', 'pcc']);
+    // Distances: 0 on the diagonal, the pair's own value off it.
+    const grid = pairGrid(groups, 0, 1, 'ed');
+    expect(grid.values.flat().filter((v) => typeof v === 'number').every((v) => (v as number) >= 0)).toBe(true);
+    const bad = JSON.parse(JSON.stringify(groups));
+    bad[0].ed[0][1] = bad[0].ed[1][0] = -0.5;
+    expect(() => parseKinshipGroups(bad, 3)).toThrow(/ed\[0\]\[1\] = -0.5 is outside \[0, ∞\]/);
+    const bad2 = JSON.parse(JSON.stringify(groups));
+    bad2[0].cs_abs[0][1] = bad2[0].cs_abs[1][0] = 1.5;
+    expect(() => parseKinshipGroups(bad2, 3)).toThrow(/cs_abs\[0\]\[1\] = 1.5 is outside \[0, 1\]/);
+    expect(parseKinshipGroups(JSON.parse(JSON.stringify(old)), 3)).toEqual(old);
   });
 
   it('accepts the engine groups from a file and names what is wrong in a damaged one', () => {

@@ -45,7 +45,8 @@ JSON shape:
     "groups": [ { "key": string, "layer": integer | null,
                   "group": "embed" | "self_attn" | "mlp" | "norm" | "head" | "other",
                   "tensors": integer, "numel": integer,
-                  "pcc": [[number | null]], "cs": [[number | null]] } ] }   (per layer and tensor group)
+                  "pcc": [[number | null]], "cs": [[number | null]],
+                  "cs_abs": [[number | null]], "ed": [[number]] } ] }   (per layer and tensor group)
   The playground's Kinship view opens this file and draws the per-layer drill-down from "groups".
 
 Exit status: 0 success, 1 failure (unreadable or incompatible models), 2 usage error.
@@ -117,7 +118,7 @@ function fmt(metric: KinshipMetric, v: number | null): string {
  * whatever --metric and --split say (the drill-down reads those two).
  */
 export function groupsJson(groups: KinshipGroup[]): KinshipGroup[] {
-  return groups.map((g) => ({ key: g.key, layer: g.layer, group: g.group, tensors: g.tensors, numel: g.numel, pcc: g.pcc, cs: g.cs }));
+  return groups.map((g) => ({ key: g.key, layer: g.layer, group: g.group, tensors: g.tensors, numel: g.numel, pcc: g.pcc, cs: g.cs, cs_abs: g.cs_abs, ed: g.ed }));
 }
 
 export function formatKinship(r: KinshipResult, seconds: number): string {

@@ -1,7 +1,7 @@
 /**
  * Tensor groups for drilling into a kinship result: per decoder layer, the attention, MLP and norm
  * tensors; outside the layers, the embedding, the head and the final norm. Each group gets its own
- * pair moments (summed tensor Grams), so its pcc is exact for that group, not an average.
+ * pair moments (summed tensor Grams), so each metric is exact for that group, not an average.
  */
 import { PairTable } from './pairs';
 import type { TensorGram } from './gram';
@@ -19,6 +19,10 @@ export interface KinshipGroup {
   pcc: (number | null)[][];
   /** K x K signed cosine over this group's elements, null where undefined. */
   cs: (number | null)[][];
+  /** K x K |cosine| (ModelKinship's cs), and Euclidean distance of the task vectors over this group.
+   * Optional only for files written before they were added; the engine always fills them. */
+  cs_abs?: (number | null)[][];
+  ed?: (number | null)[][];
 }
 
 /** Layer index and group of a tensor name (Llama/Mistral/Qwen naming; unknown names are 'other'). */
@@ -55,7 +59,10 @@ export class GroupTables {
 
   /** Groups in first-seen (base) order. */
   result(): KinshipGroup[] {
-    const values = (t: PairTable, metric: 'pcc' | 'cs') => t.outcomes(metric).map((row) => row.map((o) => o.value));
-    return [...this.groups].map(([key, e]) => ({ key, layer: e.layer, group: e.group, tensors: e.tensors, numel: e.numel, pcc: values(e.table, 'pcc'), cs: values(e.table, 'cs') }));
+    const values = (t: PairTable, metric: 'pcc' | 'cs' | 'cs_abs' | 'ed') => t.outcomes(metric).map((row) => row.map((o) => o.value));
+    return [...this.groups].map(([key, e]) => ({
+      key, layer: e.layer, group: e.group, tensors: e.tensors, numel: e.numel,
+      pcc: values(e.table, 'pcc'), cs: values(e.table, 'cs'), cs_abs: values(e.table, 'cs_abs'), ed: values(e.table, 'ed'),
+    }));
   }
 }

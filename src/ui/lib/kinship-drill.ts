@@ -13,9 +13,12 @@ import type { KinshipGroup, TensorGroupKind } from '../../core/kinship/groups.ts
 import type { Metric } from './color.ts';
 import { RecordFileError, parseKinshipMatrix, type KinshipMatrixData } from './record.ts';
 
-/** The metrics the engine computes per group (moments per group give pcc and cs exactly). */
-export type DrillMetric = 'pcc' | 'cs';
-export const drillMetricFor = (m: Metric): DrillMetric => (m === 'cs' ? 'cs' : 'pcc');
+/** The per-group metric drawn for a heatmap metric: the same one (per-group moments give all four
+ * exactly), or pcc when the groups lack it (files written before cs_abs and ed were added). */
+export type DrillMetric = 'pcc' | 'cs' | 'cs_abs' | 'ed';
+export const drillMetricFor = (m: Metric, groups: readonly KinshipGroup[] = []): DrillMetric =>
+  (groups.every((g) => g[m] !== undefined) ? m : 'pcc');
+const groupValue = (g: KinshipGroup, metric: DrillMetric, i: number, j: number): number | null => g[metric]?.[i]?.[j] ?? null;
 
 export type Cell = number | null | undefined;
 
@@ -45,7 +48,7 @@ export function pairGrid(groups: KinshipGroup[], i: number, j: number, metric: D
   return {
     rows: rowKeys.map((l) => (l === null ? OUTSIDE : `layer ${l}`)),
     cols: kinds.map((k) => KIND_LABEL[k]),
-    values: cells.map((row) => row.map((g) => (g ? (g[metric][i]?.[j] ?? null) : undefined))),
+    values: cells.map((row) => row.map((g) => (g ? groupValue(g, metric, i, j) : undefined))),
     groups: cells,
   };
 }
@@ -56,7 +59,7 @@ export function modelVsAllGrid(groups: KinshipGroup[], models: string[], i: numb
   return {
     rows: groups.map((g) => g.key),
     cols: others.map((j) => models[j]),
-    values: groups.map((g) => others.map((j) => g[metric][i]?.[j] ?? null)),
+    values: groups.map((g) => others.map((j) => groupValue(g, metric, i, j))),
     groups: groups.map((g) => others.map(() => g)),
   };
 }
@@ -83,15 +86,16 @@ export function groupsCsv(groups: KinshipGroup[], models: string[], metric: Dril
   const head = ['key', 'layer', 'group', 'tensors', 'elements', ...pairs.map(([i, j]) => `${metric} ${models[i]} vs ${models[j]}`)];
   const rows = [head.map(q).join(',')];
   for (const g of groups) {
-    const vals = pairs.map(([i, j]) => { const v = g[metric][i]?.[j]; return v === null || v === undefined ? '' : String(v); });
+    const vals = pairs.map(([i, j]) => { const v = groupValue(g, metric, i, j); return v === null ? '' : String(v); });
     rows.push([q(g.key), g.layer === null ? '' : String(g.layer), g.group, String(g.tensors), String(g.numel), ...vals].join(','));
   }
   return rows.join('\n') + '\n';
 }
 
 const KINDS = new Set<string>(KIND_ORDER);
-/** pcc and cs lie in [-1, 1]; f64 rounding may step past by a few ulps, nothing more. */
+/** pcc and cs lie in [-1, 1] and cs_abs in [0, 1]; f64 rounding may step past by a few ulps, nothing more. */
 const UNIT = 1 + 1e-9;
+const RANGES = { pcc: [-UNIT, UNIT], cs: [-UNIT, UNIT], cs_abs: [0, UNIT], ed: [0, Infinity] } as const;
 
 /**
  * Checks the `groups` of an opened kinship file (the engine's KinshipGroup[] for k models, as
@@ -103,14 +107,14 @@ export function parseKinshipGroups(v: unknown, k: number): KinshipGroup[] {
   const no = (what: string): never => { throw new RecordFileError(`This file's "groups" are not kinship groups: ${what}. The whole-model matrix still opens without them; write the file again with "kinmerge kinship --json".`); };
   if (!Array.isArray(v)) no('"groups" must be a list');
   const count = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
-  const square = (m: unknown, name: string): (number | null)[][] => {
+  const square = (m: unknown, name: string, [lo, hi]: readonly [number, number]): (number | null)[][] => {
     if (!Array.isArray(m) || m.length !== k || !m.every((r) => Array.isArray(r) && r.length === k)) no(`${name} must be ${k} x ${k} (one row and column per model)`);
     const rows = m as unknown[][];
     for (let i = 0; i < k; i++) {
       for (let j = 0; j < k; j++) {
         const x = rows[i][j];
         if (x !== null && !(typeof x === 'number' && Number.isFinite(x))) no(`${name}[${i}][${j}] must be a number or null`);
-        if (typeof x === 'number' && Math.abs(x) > UNIT) no(`${name}[${i}][${j}] = ${x} is outside [-1, 1]`);
+        if (typeof x === 'number' && (x < lo || x > hi)) no(`${name}[${i}][${j}] = ${x} is outside [${lo < 0 ? -1 : 0}, ${hi === Infinity ? '∞' : 1}]`);
         const y = rows[j][i];
         if ((x === null) !== (y === null) || (typeof x === 'number' && Math.abs(x - (y as number)) > 1e-9)) no(`${name} must be symmetric ([${i}][${j}] differs from [${j}][${i}])`);
       }
@@ -134,9 +138,12 @@ export function parseKinshipGroups(v: unknown, k: number): KinshipGroup[] {
     slots.add(slot);
     if (!count(o.tensors)) no(`${at}: "tensors" must be a count (0, 1, ...)`);
     if (!count(o.numel)) no(`${at}: "numel" must be an element count (0, 1, ...)`);
-    const pcc = square(o.pcc, `${at}.pcc`);
-    const cs = square(o.cs, `${at}.cs`);
-    return { key, layer: o.layer as number | null, group: o.group as TensorGroupKind, tensors: o.tensors as number, numel: o.numel as number, pcc, cs };
+    const pcc = square(o.pcc, `${at}.pcc`, RANGES.pcc);
+    const cs = square(o.cs, `${at}.cs`, RANGES.cs);
+    // cs_abs and ed came later: optional, but checked like the others when present.
+    const cs_abs = o.cs_abs === undefined ? undefined : square(o.cs_abs, `${at}.cs_abs`, RANGES.cs_abs);
+    const ed = o.ed === undefined ? undefined : square(o.ed, `${at}.ed`, RANGES.ed);
+    return { key, layer: o.layer as number | null, group: o.group as TensorGroupKind, tensors: o.tensors as number, numel: o.numel as number, pcc, cs, ...(cs_abs ? { cs_abs } : {}), ...(ed ? { ed } : {}) };
   });
 }
 
