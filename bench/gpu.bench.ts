@@ -138,16 +138,22 @@ async function wholeRows(ctx: GpuContext, quick: boolean): Promise<BenchRow[]> {
     ties: 'merge_method: ties\nbase_model: base\nmodels:\n  - model: m1\n    parameters: {weight: 1, density: 0.3}\n  - model: m2\n    parameters: {weight: 0.7, density: 0.5}\ndtype: bfloat16\n',
     slerp: 'merge_method: slerp\nbase_model: base\nmodels:\n  - model: base\n  - model: m1\nparameters:\n  t: 0.4\n',
   };
+  // KINMERGE_GPU_CHUNKS (comma-separated element counts): also time the WebGPU runs at other chunk
+  // sizes; each chunk costs a submit and a readback, so on a real GPU larger chunks may pay.
+  const chunkList = (process.env.KINMERGE_GPU_CHUNKS ?? '').split(',').map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
   for (const [name, yaml] of Object.entries(recipes)) {
     const secs: Record<string, number> = {};
-    for (const [label, backend] of [['cpu', createCpuBackend()], ['webgpu', createWebGpuBackend(ctx)]] as [string, MergeBackend][]) {
-      const run = () => executeMerge({ recipe: parseRecipe(yaml), resolve: async (r) => models[r], sink: nullSink });
-      if (label === 'webgpu') await executeMerge({ recipe: parseRecipe(yaml), resolve: async (r) => models[r], sink: nullSink, backend }); // compile
-      const t = performance.now();
-      await (label === 'cpu' ? run() : executeMerge({ recipe: parseRecipe(yaml), resolve: async (r) => models[r], sink: nullSink, backend }));
-      secs[label] = (performance.now() - t) / 1000;
-    }
+    const run = (backend?: MergeBackend, chunkElems?: number) => executeMerge({ recipe: parseRecipe(yaml), resolve: async (r) => models[r], sink: nullSink, backend, chunkElems });
+    const timeRun = async (backend?: MergeBackend, chunkElems?: number) => { const t = performance.now(); await run(backend, chunkElems); return (performance.now() - t) / 1000; };
+    secs.cpu = await timeRun(createCpuBackend());
+    const gpu = createWebGpuBackend(ctx);
+    await run(gpu); // compile
+    secs.webgpu = await timeRun(gpu);
     rows.push({ bench: 'gpu', case: `merge ${name} ${(params / 1e6).toFixed(1)}M params BF16, webgpu`, value: params / secs.webgpu / 1e6, unit: 'M params/s', seconds: secs.webgpu, baseline: `cpu ${(params / secs.cpu / 1e6).toFixed(1)} M params/s (${secs.cpu.toFixed(2)} s)`, extra: { cpuSeconds: secs.cpu } });
+    for (const c of chunkList) {
+      const s = await timeRun(gpu, c);
+      rows.push({ bench: 'gpu', case: `merge ${name} ${(params / 1e6).toFixed(1)}M params BF16, webgpu, chunk ${c}`, value: params / s / 1e6, unit: 'M params/s', seconds: s, baseline: `default chunk ${(params / secs.webgpu / 1e6).toFixed(1)} M params/s` });
+    }
   }
   const kin: Record<string, { s: number; bytes: number }> = {};
   for (const [label, backend] of [['cpu', undefined], ['webgpu', createWebGpuGramBackend(ctx)]] as const) {
@@ -156,6 +162,13 @@ async function wholeRows(ctx: GpuContext, quick: boolean): Promise<BenchRow[]> {
     const t = performance.now();
     const r = await computeKinship(opts);
     kin[label] = { s: (performance.now() - t) / 1000, bytes: r.bytesRead };
+  }
+  for (const c of chunkList) {
+    const backend = createWebGpuGramBackend(ctx);
+    const t = performance.now();
+    await computeKinship({ base: models.base, models: [models.m1, models.m2, models.m3, models.m4], backend, chunkElems: c });
+    const sec = (performance.now() - t) / 1000;
+    rows.push({ bench: 'gpu', case: `kinship K=4 ${(params / 1e6).toFixed(1)}M params BF16, webgpu, chunk ${c}`, value: params / sec / 1e6, unit: 'M params/s', seconds: sec });
   }
   const totalBytes = 5 * params * 2;
   rows.push({ bench: 'gpu', case: `kinship K=4 ${(params / 1e6).toFixed(1)}M params BF16, webgpu`, value: params / kin.webgpu.s / 1e6, unit: 'M params/s', seconds: kin.webgpu.s, baseline: `cpu ${(params / kin.cpu.s / 1e6).toFixed(1)} M params/s; read ${kin.webgpu.bytes} B = ${(kin.webgpu.bytes / totalBytes).toFixed(2)} x the 5 checkpoints`, extra: { bytesRead: kin.webgpu.bytes, checkpointBytes: totalBytes, cpuSeconds: kin.cpu.s } });
