@@ -5,6 +5,7 @@
  */
 import type { GpuContext } from './context';
 import { segmentWords } from './dtype-codes';
+import { throwIfAborted } from '../core/errors';
 
 export interface Segment {
   /** Dtype code (dtype-codes.ts). */
@@ -51,6 +52,42 @@ export function packInputs(ctx: GpuContext, n: number, segments: Segment[]): Pac
     }
   });
   return { buffer, n, offs, codes: segments.map((s) => s.code), byteLength, release: () => ctx.pool.release(buffer) };
+}
+
+/**
+ * Like packInputs for `n` elements, but filled piece by piece: `read(segment, start, m)` returns the
+ * raw bytes of elements [start, start + m) of one segment, called for pieces of at most `piece`
+ * elements (even, so 16-bit pieces start on a word), so host memory holds one piece while the GPU
+ * buffer holds the whole tensor: for plans that read their inputs many times.
+ */
+export async function packInputsStreamed(ctx: GpuContext, n: number, codes: number[], piece: number,
+  read: (segment: number, start: number, m: number) => Promise<Uint8Array>, signal?: AbortSignal): Promise<PackedInputs> {
+  if (piece < 2 || piece % 2 !== 0) throw new RangeError(`piece must be even and at least 2, got ${piece}`);
+  const offs: number[] = [];
+  let words = 0;
+  for (const c of codes) {
+    offs.push(words);
+    words += Math.ceil(segmentWords(c, n) / 4) * 4;
+  }
+  const byteLength = Math.max(16, words * 4);
+  const buffer = ctx.pool.acquire(byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, 'packed inputs (resident)');
+  try {
+    for (let i = 0; i < codes.length; i++) {
+      const width = codes[i] === 0 ? 4 : 2;
+      for (let start = 0; start < n; start += piece) {
+        throwIfAborted(signal);
+        const m = Math.min(piece, n - start);
+        const bytes = await read(i, start, m);
+        const need = Math.ceil((m * width) / 4) * 4;
+        const data = bytes.byteLength === need ? bytes : (() => { const p = new Uint8Array(need); p.set(bytes.subarray(0, Math.min(need, bytes.byteLength))); return p; })();
+        ctx.device.queue.writeBuffer(buffer, offs[i] * 4 + start * width, data.buffer, data.byteOffset, need);
+      }
+    }
+  } catch (e) {
+    ctx.pool.release(buffer);
+    throw e;
+  }
+  return { buffer, n, offs, codes: [...codes], byteLength, release: () => ctx.pool.release(buffer) };
 }
 
 /** A Float32Array as an F32 segment (no copy). */

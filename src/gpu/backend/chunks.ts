@@ -7,7 +7,7 @@ import type { PlanIO } from '../../core/merge/types';
 import { throwIfAborted } from '../../core/errors';
 import type { GpuContext } from '../context';
 import { DT } from '../dtype-codes';
-import { f32Segment, packInputs, type PackedInputs, type Segment } from '../packed';
+import { f32Segment, packInputs, packInputsStreamed, type PackedInputs, type Segment } from '../packed';
 import { planChunks, type ChunkRange } from '../chunk';
 import type { ChunkVisitor } from '../select';
 
@@ -25,18 +25,29 @@ async function readSegment(io: PlanIO, input: number, code: number, start: numbe
   return f32Segment(await io.readF32(input, start, n));
 }
 
-/** Chunks of one plan over fixed inputs; `visit` runs a pass, `close` releases the resident chunk. */
+/**
+ * Chunks of one plan over fixed inputs; `visit` runs a pass, `close` releases the resident chunk.
+ * `whole`: the entire tensor is one resident chunk, uploaded once in pieces of the executor's chunk
+ * (host memory stays at one piece per input) and reused by every pass: for multi-pass plans whose
+ * passes would otherwise read and upload every chunk again.
+ */
 export class PlanChunks {
   readonly ranges: ChunkRange[];
   readonly codes: number[];
   private resident?: PackedInputs;
-  constructor(private readonly ctx: GpuContext, private readonly io: PlanIO, private readonly inputs: number[], chunkElems: number, private readonly signal?: AbortSignal) {
-    this.ranges = planChunks(io.numel, chunkElems);
+  constructor(private readonly ctx: GpuContext, private readonly io: PlanIO, private readonly inputs: number[], chunkElems: number,
+    private readonly signal?: AbortSignal, private readonly whole = false) {
+    this.ranges = whole ? (io.numel > 0 ? [{ start: 0, n: io.numel }] : []) : planChunks(io.numel, chunkElems);
     this.codes = inputs.map((i) => inputCode(io, i));
   }
 
   private async load(r: ChunkRange): Promise<PackedInputs> {
     throwIfAborted(this.signal);
+    if (this.whole) {
+      const piece = Math.max(2, Math.floor(this.io.chunkElems / 2) * 2);
+      return packInputsStreamed(this.ctx, r.n, this.codes, piece,
+        async (j, start, m) => (await readSegment(this.io, this.inputs[j], this.codes[j], start, m)).bytes, this.signal);
+    }
     const segs = await Promise.all(this.inputs.map((inp, j) => readSegment(this.io, inp, this.codes[j], r.start, r.n)));
     return packInputs(this.ctx, r.n, segs);
   }

@@ -96,6 +96,7 @@ async function runGta(ctx: GpuContext, plan: GtaPlan, io: PlanIO, signal?: Abort
   // Segments 0..k-1 are the models, segment k the base (the kernels' convention).
   const inputs = [...plan.models.map((m) => m.input), plan.base];
   const chunks = new PlanChunks(ctx, io, inputs, planElems(ctx, io, inputs, 4), signal);
+  let passes = chunks;
   try {
     const models: GtaKernelModel[] = plan.models.map((m) => ({
       weight: m.weight, scale: 1, key: 0, thr24: 0, hi: TOP_ALL, lo: TOP_NONE,
@@ -106,17 +107,37 @@ async function runGta(ctx: GpuContext, plan: GtaPlan, io: PlanIO, signal?: Abort
       if (m.sparsify.kind === 'magnitude') reqs.push({ model: j, m: m.sparsify.hi }, { model: j, m: m.sparsify.lo });
       if (m.sparsify.kind === 'bernoulli') { models[j].key = m.sparsify.key; models[j].thr24 = threshold24(m.sparsify.density); }
     });
+    const rescale = plan.models.some((m) => m.sparsify.kind === 'bernoulli' && m.sparsify.rescale);
+    // The magnitude selection and DARE's L1 sums read the inputs once per pass: a tensor that fits the
+    // resident budget is uploaded once for all of them (TIES at 16M elements was 5x faster on an H200).
+    if (chunks.ranges.length > 1 && (reqs.length > 0 || rescale) && io.numel <= residentElems(ctx, io, inputs)) {
+      passes = new PlanChunks(ctx, io, inputs, io.numel, signal, true);
+    }
     if (reqs.length) {
-      const found = await selectTopBoundaries(ctx, io.numel, k, true, reqs, chunks.visit);
+      const found = await selectTopBoundaries(ctx, io.numel, k, true, reqs, passes.visit);
       reqs.forEach((r, q) => { if (q % 2 === 0) models[r.model].hi = found[q]; else models[r.model].lo = found[q]; });
     }
-    if (plan.models.some((m) => m.sparsify.kind === 'bernoulli' && m.sparsify.rescale)) {
+    if (rescale) {
       const all = new Float64Array(k), kept = new Float64Array(k);
-      await chunks.visit((packed, start) => accumulateDareL1(ctx, packed, start, models, all, kept));
+      await passes.visit((packed, start) => accumulateDareL1(ctx, packed, start, models, all, kept));
       plan.models.forEach((m, j) => { if (m.sparsify.kind === 'bernoulli' && m.sparsify.rescale) models[j].scale = dareRescaleFactor(all[j], kept[j]); });
     }
+    // The output pass streams in chunks again: its readback is the size of the chunk on the host.
+    if (passes !== chunks) { passes.close(); passes = chunks; }
     const sumW = plan.models.reduce((s, m) => s + m.weight, 0);
     const opts = { consensus: plan.consensus, normalize: plan.normalize, div: Math.abs(sumW) < 1e-8 ? 1 : sumW, lambda: plan.lambda };
     await chunks.visit(async (packed, start) => writeF32(io, await gtaChunk(ctx, packed, start, models, opts, 0)));
-  } finally { chunks.close(); }
+  } finally {
+    if (passes !== chunks) passes.close();
+    chunks.close();
+  }
+}
+
+/** GPU memory one plan may keep resident across passes (a budget independent of the model). */
+export const RESIDENT_BYTES = 512 * 2 ** 20;
+
+/** Largest tensor (elements) whose packed inputs fit one binding and the resident budget. */
+function residentElems(ctx: GpuContext, io: PlanIO, inputs: number[]): number {
+  const bytes = packedBytesPerElem(inputs.map((i) => inputCode(io, i))) + 16 * inputs.length / 256;
+  return Math.floor(Math.min(ctx.maxBindingBytes, RESIDENT_BYTES) / bytes);
 }
