@@ -96,6 +96,29 @@ export class DoubleBufferedWriter {
   }
 }
 
+/**
+ * A plan's output pass: for each chunk, `fill` computes its values into one of two pooled buffers,
+ * which is written while the next chunk is loaded and computed.
+ */
+export async function writeChunks<T>(
+  io: PlanIO, pool: OutputPool | undefined,
+  load: (r: ChunkRange) => Promise<T>,
+  fill: (o: Float32Array, data: T, r: ChunkRange) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const out = new DoubleBufferedWriter(io, io.chunkElems, pool);
+  try {
+    await forEachChunk(io.numel, io.chunkElems, load, async (data, r) => {
+      const o = await out.take(r.n);
+      fill(o, data, r);
+      await out.put(o);
+    }, signal);
+    await out.flush();
+  } finally {
+    await out.settle();
+  }
+}
+
 /** Two output buffers reused by every plan of one backend (plans run one at a time per backend). */
 export class OutputPool {
   private bufs: Float32Array[] = [];

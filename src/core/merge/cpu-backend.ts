@@ -4,7 +4,7 @@
  * rounds to BF16/F16 with RNE. Reductions accumulate in f64.
  */
 import { throwIfAborted } from '../errors';
-import { ChunkCache, DoubleBufferedWriter, forEachChunk, OutputPool } from './chunks';
+import { ChunkCache, forEachChunk, OutputPool, writeChunks } from './chunks';
 import { runGta } from './cpu-gta';
 import { combine2, combineN, pairMoments, warmUpKernels } from './kernels';
 import { slerpCoefficients, type PairMoments } from './slerp';
@@ -47,18 +47,8 @@ async function runCopy(input: number, io: PlanIO, signal?: AbortSignal): Promise
 }
 
 async function runLinear(inputs: number[], coeffs: number[], io: PlanIO, pool: OutputPool, signal?: AbortSignal): Promise<void> {
-  const out = new DoubleBufferedWriter(io, io.chunkElems, pool);
   const load = (r: { start: number; n: number }) => Promise.all(inputs.map((i) => io.readF32(i, r.start, r.n)));
-  try {
-    await forEachChunk(io.numel, io.chunkElems, load, async (xs, r) => {
-      const o = await out.take(r.n);
-      combineN(o, xs, r.n, coeffs);
-      await out.put(o);
-    }, signal);
-    await out.flush();
-  } finally {
-    await out.settle();
-  }
+  await writeChunks(io, pool, load, (o, xs, r) => combineN(o, xs, r.n, coeffs), signal);
 }
 
 async function runSlerp(a: number, b: number, t: number, io: PlanIO, cache: ChunkCache, pool: OutputPool, signal?: AbortSignal): Promise<void> {
@@ -66,16 +56,9 @@ async function runSlerp(a: number, b: number, t: number, io: PlanIO, cache: Chun
   const m: PairMoments = { aa: 0, bb: 0, ab: 0 };
   await forEachChunk(io.numel, io.chunkElems, load, ([x, y], r) => pairMoments(x, y, r.n, m), signal);
   const { s0, s1 } = slerpCoefficients(t, m);
-  const out = new DoubleBufferedWriter(io, io.chunkElems, pool);
   try {
-    await forEachChunk(io.numel, io.chunkElems, load, async ([x, y], r) => {
-      const o = await out.take(r.n);
-      combine2(o, x, y, r.n, s0, s1);
-      await out.put(o);
-    }, signal);
-    await out.flush();
+    await writeChunks(io, pool, load, (o, [x, y], r) => combine2(o, x, y, r.n, s0, s1), signal);
   } finally {
-    await out.settle();
     cache.clear();
   }
 }

@@ -8,7 +8,7 @@
  * Σ|d| and Σ|kept d| (f64); then one elementwise pass.
  */
 import { bitsAt, threshold24 } from '../rng';
-import { ChunkCache, DoubleBufferedWriter, forEachChunk, type OutputPool } from './chunks';
+import { ChunkCache, forEachChunk, writeChunks, type OutputPool } from './chunks';
 import { RankTester, selectRankCuts } from './select';
 import type { GtaModel, PlanIO, TensorPlan } from './types';
 
@@ -68,12 +68,10 @@ export async function runGta(plan: GtaPlan, io: PlanIO, cache: ChunkCache, pool:
   const sumW = w.reduce((a, x) => a + x, 0);
   const plainDivisor = Math.abs(sumW) < 1e-8 ? 1 : sumW;
   const W = new Float64Array(K);
-  const out = new DoubleBufferedWriter(io, chunkElems, pool);
+  const load = (r: { start: number; n: number }) =>
+    Promise.all([cache.read(plan.base, r.start, r.n), ...states.map((s) => cache.read(s.m.input, r.start, r.n))]);
   try {
-    const load = (r: { start: number; n: number }) =>
-      Promise.all([cache.read(plan.base, r.start, r.n), ...states.map((s) => cache.read(s.m.input, r.start, r.n))]);
-    await forEachChunk(numel, chunkElems, load, async ([b, ...xs], r) => {
-      const o = await out.take(r.n);
+    await writeChunks(io, pool, load, (o, [b, ...xs], r) => {
       for (let j = 0; j < r.n; j++) {
         const base = b[j];
         let sum = 0;
@@ -99,11 +97,8 @@ export async function runGta(plan: GtaPlan, io: PlanIO, cache: ChunkCache, pool:
         if (plan.lambda !== 1) mixed *= plan.lambda;
         o[j] = base + mixed;
       }
-      await out.put(o);
     }, signal);
-    await out.flush();
   } finally {
-    await out.settle();
     cache.clear();
   }
 }
