@@ -15,14 +15,9 @@ export type ChunkVisitor = (fn: (packed: PackedInputs, start: number) => Promise
 
 export interface BoundaryRequest { model: number; m: number }
 
-interface Search {
+/** One boundary's search state: its next histogram query (less the model, taken from `req`). */
+interface Search extends Omit<RadixQuery, 'model'> {
   req: BoundaryRequest;
-  phase: 0 | 1;
-  shift: number;
-  valPrefix: number;
-  valMask: number;
-  ikPrefix: number;
-  ikMask: number;
   remaining: number;
   done?: TopBoundary;
 }
