@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { join } from 'node:path';
-import { openProfile, screenshotDir, type Session } from './browser.ts';
+import { openProfile, screenshotDir, closeChecked, type Session } from './browser.ts';
 import type { EvolveRecord } from '../../src/evolve/types.ts';
 
 const base = inject('baseURL');
@@ -22,10 +22,9 @@ const RUN_MS = 600_000;
 
 let s: Session | null = null;
 afterEach(async () => {
-  const problems = s?.problems ?? [];
-  await s?.close();
+  const done = s;
   s = null;
-  expect(problems).toEqual([]);
+  await closeChecked(done);
 });
 
 /** What must be identical between runs: lineage, scores, kinship, stop reason (not the timings). */

@@ -5,7 +5,7 @@
 // step's teaching link opens a fresh page at that step with its controls hidden.
 import { describe, it, expect, inject, afterEach } from 'vitest';
 import { join } from 'node:path';
-import { openProfile, screenshotDir, type Session } from './browser.ts';
+import { openProfile, screenshotDir, closeChecked, type Session } from './browser.ts';
 import { TEACH_STEPS } from '../../src/ui/teach/steps.ts';
 import { decodeShare } from '../../src/ui/share/codec.ts';
 
@@ -13,10 +13,9 @@ const base = inject('baseURL');
 const STEP_MS = 240_000;
 let s: Session | null = null;
 afterEach(async () => {
-  const problems = s?.problems ?? [];
-  await s?.close();
+  const done = s;
   s = null;
-  expect(problems).toEqual([]);
+  await closeChecked(done);
 });
 
 const sweepT = (() => {
