@@ -1,3 +1,4 @@
+import { downloadBlob } from '../../store/index.ts';
 import { RecordFileError } from './record.ts';
 
 /** Reads a user-chosen JSON file with a size cap, so a wrong file fails fast and readably. */
@@ -15,18 +16,9 @@ export async function readJsonFile(file: File, maxBytes = 32 * 1024 * 1024): Pro
 
 /** Starts a download of `text` as a file. */
 export function downloadText(name: string, text: string, type = 'text/plain'): void {
-  downloadBlob(name, new Blob([text], { type }));
+  downloadBlob(new Blob([text], { type }), name);
 }
 
 export function downloadBytes(name: string, bytes: Uint8Array, type = 'application/octet-stream'): void {
-  downloadBlob(name, new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
-}
-
-function downloadBlob(name: string, blob: Blob): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  downloadBlob(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }), name);
 }
