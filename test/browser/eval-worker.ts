@@ -4,12 +4,11 @@
  */
 import { createEvaluator } from '../../src/eval/evaluator';
 import { parseSuite } from '../../src/eval/suites';
-import { loadModelDir, loadSuites, loadZooIndex } from '../../src/eval/assets';
 import { fetchAssetReader } from '../../src/eval/fetch-assets';
 import type { Backend } from '../../src/eval/ort-session';
 import { makeFixture } from '../eval/fixture';
 import { randomWeights } from '../eval/random-model';
-import type { ZooScoreRecord } from '../eval/zoo-scores';
+import { scoreZoo } from '../eval/zoo-scores';
 import { zooSizedConfig, zooSizedSuites, zooSizedVocab } from '../eval/synthetic';
 
 type Request = { kind: 'fixture'; backend: Backend; perSkill: number; batchSize: number; shareDevice?: boolean } | { kind: 'bench'; runs: number } | { kind: 'zoo' };
@@ -46,26 +45,7 @@ async function handle(req: Request): Promise<unknown> {
   }
   const r = fetchAssetReader('/');
   if (!(await r.exists('zoo/index.json'))) return null;
-  const index = await loadZooIndex(r);
-  const record: ZooScoreRecord = { env: 'browser', suites: [], models: [] };
-  let ev: ReturnType<typeof createEvaluator> | undefined;
-  try {
-    for (const m of index.models) {
-      const model = await loadModelDir(r, `zoo/${m.path}`, m.name);
-      if (!ev) {
-        const suites = await loadSuites(r, model.vocab, model.config.maxPositions);
-        record.suites = suites.map((s) => s.hash);
-        ev = createEvaluator({ suites, config: model.config, vocab: model.vocab });
-        await ev.ready();
-      }
-      const t = performance.now();
-      const res = await ev.score(model.source);
-      record.models.push({ model: m.name, modelHash: res.modelHash, scores: res.scores, average: res.average, ms: performance.now() - t });
-    }
-  } finally {
-    await ev?.dispose();
-  }
-  return record;
+  return scoreZoo(r, 'browser');
 }
 
 self.onmessage = (e: MessageEvent<Request>) => {

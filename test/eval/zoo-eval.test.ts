@@ -5,43 +5,22 @@
 import { describe, it, expect } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadModelDir, loadSuites, loadZooIndex } from '../../src/eval/assets';
-import { createEvaluator, type Evaluator } from '../../src/eval/evaluator';
 import { nodeAssetReader } from '../../src/eval/node-assets';
-import { cardScores, comparable, RECORD_PATH, type ZooScoreRecord } from './zoo-scores';
+import { cardScores, comparable, RECORD_PATH, scoreZoo, type ZooScoreRecord } from './zoo-scores';
 
 const ROOT = process.env.KINMERGE_ASSETS ?? 'public';
 const zooReady = existsSync(join(ROOT, 'zoo', 'index.json'));
 
 describe.skipIf(!zooReady)('zoo evaluation in Node', () => {
   it('scores every model; equal to the generator\'s (torch) scores and to the browser\'s', async () => {
-    const r = nodeAssetReader(ROOT);
-    const index = await loadZooIndex(r);
-    const record: ZooScoreRecord = { env: 'node', suites: [], models: [] };
-    let ev: Evaluator | undefined;
-    try {
-      for (const m of index.models) {
-        const model = await loadModelDir(r, `zoo/${m.path}`, m.name);
-        if (!ev) {
-          const suites = await loadSuites(r, model.vocab, model.config.maxPositions);
-          record.suites = suites.map((s) => s.hash);
-          ev = createEvaluator({ suites, config: model.config, vocab: model.vocab });
-          await ev.ready();
-        }
-        const t = performance.now();
-        const res = await ev.score(model.source).finally(() => model.close());
-        record.models.push({ model: m.name, modelHash: res.modelHash, scores: res.scores, average: res.average, ms: performance.now() - t });
-        const card = join(ROOT, 'zoo', m.path, 'README.md');
-        if (existsSync(card)) {
-          const text = readFileSync(card, 'utf8');
-          const py = cardScores(text);
-          if (text.includes('exact_match')) expect(Object.keys(py).length, `${m.name}: model card scores not parsed`).toBeGreaterThan(0);
-          for (const [skill, v] of Object.entries(py)) expect(res.scores[skill], `${m.name} ${skill} vs its model card`).toBeCloseTo(v, 4);
-        }
-      }
-    } finally {
-      await ev?.dispose();
-    }
+    const record = await scoreZoo(nodeAssetReader(ROOT), 'node', (m, scores) => {
+      const card = join(ROOT, 'zoo', m.path, 'README.md');
+      if (!existsSync(card)) return;
+      const text = readFileSync(card, 'utf8');
+      const py = cardScores(text);
+      if (text.includes('exact_match')) expect(Object.keys(py).length, `${m.name}: model card scores not parsed`).toBeGreaterThan(0);
+      for (const [skill, v] of Object.entries(py)) expect(scores[skill], `${m.name} ${skill} vs its model card`).toBeCloseTo(v, 4);
+    });
     mkdirSync(dirname(RECORD_PATH.node), { recursive: true });
     writeFileSync(RECORD_PATH.node, JSON.stringify(record, null, 1));
     if (existsSync(RECORD_PATH.browser)) {
