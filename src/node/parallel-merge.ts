@@ -37,9 +37,14 @@ export function workerBytes(jobs: WorkerJob[], chunkElems: number, keepElems: nu
   return worst;
 }
 
-/** Whether `plan` can run on worker threads: every input a single file, no cast, supported plan kinds. */
-export function parallelEligible(plan: MergePlan, paths: (string | undefined)[], hasCast: boolean): boolean {
+/**
+ * Whether `plan` should run on worker threads: every input a single file, no cast, supported plan
+ * kinds, and at least four chunks of work (below that, starting the workers costs more than they save:
+ * 120 ms vs 47 ms in process for the 2.4M-parameter demo pair).
+ */
+export function parallelEligible(plan: MergePlan, paths: (string | undefined)[], hasCast: boolean, chunkElems: number): boolean {
   if (hasCast || paths.some((p) => p === undefined)) return false;
+  if (plan.tensors.reduce((s, t) => s + t.numel, 0) < 4 * chunkElems) return false;
   return plan.tensors.every((t) => t.plan.kind === 'raw' || ((t.plan.kind === 'slerp' || t.plan.kind === 'linear' || t.plan.kind === 'copy') && FLOAT.has(t.outDtype)));
 }
 

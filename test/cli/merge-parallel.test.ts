@@ -50,7 +50,7 @@ describe('parallel file merge', () => {
       for (const [name, recipe] of Object.entries(RECIPES)) {
         const cfg = join(dir.path, `${name.replace(/ /g, '-')}-${dt}.yml`);
         await writeFile(cfg, recipe(`a-${dt}.safetensors`, `b-${dt}.safetensors`));
-        for (const chunk of ['16', '1000']) {
+        for (const chunk of ['16', '300']) {
           const outs = await Promise.all(['1', '2', '3'].map(async (threads) => {
             const out = join(dir.path, `out-${threads}.safetensors`);
             const r = await runMain(['merge', cfg, '--out', out, '--threads', threads, '--chunk-elems', chunk, '--quiet']);
@@ -74,12 +74,16 @@ describe('parallel file merge', () => {
       return { prepared, close: () => Promise.all(opened.map((m) => m.close())) };
     };
     const slerp = await open(RECIPES['slerp gradient']('a-F32.safetensors', 'b-F32.safetensors'));
-    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], false)).toBe(true);
-    expect(parallelEligible(slerp.prepared.plan, ['x', undefined], false)).toBe(false);
-    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], true)).toBe(false);
+    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], false, 16)).toBe(true);
+    expect(parallelEligible(slerp.prepared.plan, ['x', undefined], false, 16)).toBe(false);
+    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], true, 16)).toBe(false);
+    // Less than four chunks of work: the workers would cost more than they save.
+    const total = slerp.prepared.plan.tensors.reduce((s, t) => s + t.numel, 0);
+    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], false, Math.floor(total / 4))).toBe(true);
+    expect(parallelEligible(slerp.prepared.plan, ['x', 'y'], false, Math.floor(total / 4) + 1)).toBe(false);
     await slerp.close();
     const ties = await open(`merge_method: ties\nbase_model: a-F32.safetensors\nmodels:\n  - model: b-F32.safetensors\n    parameters: {weight: 1, density: 0.5}\n`);
-    expect(parallelEligible(ties.prepared.plan, ['x', 'y'], false)).toBe(false);
+    expect(parallelEligible(ties.prepared.plan, ['x', 'y'], false, 16)).toBe(false);
     await ties.close();
   });
 

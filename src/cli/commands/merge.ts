@@ -96,7 +96,7 @@ export const merge: Command = {
       const hasCast = recipe.dtype !== undefined && dtypeOfName(recipe.dtype) !== 'F32';
       const out = flags.out;
       const inProcess = async () => executeMerge({ recipe, seed, backend, chunkElems, prepared, sink: await fileSink(out), onProgress, signal: io.signal });
-      const result = backendName === 'cpu' && threads > 1 && parallelEligible(prepared.plan, paths, hasCast)
+      const result = backendName === 'cpu' && threads > 1 && parallelEligible(prepared.plan, paths, hasCast, chunkElems)
         ? await parallelFileMerge({ prepared, paths: paths as string[], out: flags.out, threads, chunkElems, onProgress, signal: io.signal })
           .catch((e) => { if ((e as { code?: string }).code === 'parallel-unavailable') return inProcess(); throw e; })
         : await inProcess();
