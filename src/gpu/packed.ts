@@ -30,15 +30,19 @@ export function packedBytesPerElem(codes: number[]): number {
   return codes.reduce((s, c) => s + (c === 0 ? 4 : 2), 0);
 }
 
-export function packInputs(ctx: GpuContext, n: number, segments: Segment[]): PackedInputs {
+/** Word offset of each segment of n elements, each rounded to 4 words (16-byte aligned for writeBuffer). */
+function segmentLayout(codes: number[], n: number): { offs: number[]; byteLength: number } {
   const offs: number[] = [];
   let words = 0;
-  for (const s of segments) {
+  for (const c of codes) {
     offs.push(words);
-    // Round each segment to 4 words so every offset stays 16-byte aligned for writeBuffer.
-    words += Math.ceil(segmentWords(s.code, n) / 4) * 4;
+    words += Math.ceil(segmentWords(c, n) / 4) * 4;
   }
-  const byteLength = Math.max(16, words * 4);
+  return { offs, byteLength: Math.max(16, words * 4) };
+}
+
+export function packInputs(ctx: GpuContext, n: number, segments: Segment[]): PackedInputs {
+  const { offs, byteLength } = segmentLayout(segments.map((s) => s.code), n);
   const buffer = ctx.pool.acquire(byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, 'packed inputs');
   segments.forEach((s, i) => {
     const need = segmentWords(s.code, n) * 4;
@@ -63,13 +67,7 @@ export function packInputs(ctx: GpuContext, n: number, segments: Segment[]): Pac
 export async function packInputsStreamed(ctx: GpuContext, n: number, codes: number[], piece: number,
   read: (segment: number, start: number, m: number) => Promise<Uint8Array>, signal?: AbortSignal): Promise<PackedInputs> {
   if (piece < 2 || piece % 2 !== 0) throw new RangeError(`piece must be even and at least 2, got ${piece}`);
-  const offs: number[] = [];
-  let words = 0;
-  for (const c of codes) {
-    offs.push(words);
-    words += Math.ceil(segmentWords(c, n) / 4) * 4;
-  }
-  const byteLength = Math.max(16, words * 4);
+  const { offs, byteLength } = segmentLayout(codes, n);
   const buffer = ctx.pool.acquire(byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, 'packed inputs (resident)');
   try {
     for (let i = 0; i < codes.length; i++) {
