@@ -58,8 +58,12 @@ function planElems(ctx: GpuContext, io: PlanIO, inputs: number[], outBytesPerEle
   if (inputs.length > MAX_INPUTS + 1) {
     throw new GpuError('gpu-too-large', `${io.tensorName}: the kernels take up to ${MAX_INPUTS} models per merge, this plan has ${inputs.length}.`);
   }
-  const bytes = packedBytesPerElem(inputs.map((i) => inputCode(io, i))) + 16 * inputs.length / 256;
-  return Math.max(1, Math.min(io.chunkElems, chunkElems({ bytesPerElem: bytes, outBytesPerElem, maxBindingBytes: ctx.maxBindingBytes, align: 2 })));
+  return Math.max(1, Math.min(io.chunkElems, chunkElems({ bytesPerElem: packedBytes(io, inputs), outBytesPerElem, maxBindingBytes: ctx.maxBindingBytes, align: 2 })));
+}
+
+/** Bytes per element of the packed inputs, with the 16-byte padding of each segment spread out. */
+function packedBytes(io: PlanIO, inputs: number[]): number {
+  return packedBytesPerElem(inputs.map((i) => inputCode(io, i))) + 16 * inputs.length / 256;
 }
 
 async function runCopy(input: number, io: PlanIO, signal?: AbortSignal): Promise<void> {
@@ -138,6 +142,5 @@ export const RESIDENT_BYTES = 512 * 2 ** 20;
 
 /** Largest tensor (elements) whose packed inputs fit one binding and the resident budget. */
 function residentElems(ctx: GpuContext, io: PlanIO, inputs: number[]): number {
-  const bytes = packedBytesPerElem(inputs.map((i) => inputCode(io, i))) + 16 * inputs.length / 256;
-  return Math.floor(Math.min(ctx.maxBindingBytes, RESIDENT_BYTES) / bytes);
+  return Math.floor(Math.min(ctx.maxBindingBytes, RESIDENT_BYTES) / packedBytes(io, inputs));
 }
